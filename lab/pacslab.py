@@ -1,0 +1,318 @@
+"""Real PACS servers on loopback for the demo and the integration tests.
+
+Orthanc and dcmqrscp run from the Debian packages as child processes with private working
+directories and free ports; small pynetdicom servers stand in for behaviours no product shows on
+demand (an archive that accepts anything, a port that never answers). Every wait has a deadline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import ipaddress
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "module_utils"))
+
+from pacsguard import jsonc  # noqa: E402
+
+DEBIAN_ORTHANC_CONFIG = Path("/etc/orthanc/orthanc.json")
+BCP195_OPENSSL_POLICY = """\
+# Scoped OpenSSL policy for one service: TLS 1.2+ with the non-downgrading BCP 195 suites.
+openssl_conf = pacsguard_init
+[pacsguard_init]
+ssl_conf = pacsguard_ssl
+[pacsguard_ssl]
+system_default = pacsguard_tls
+[pacsguard_tls]
+MinProtocol = TLSv1.2
+CipherString = ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:\
+ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:\
+DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384
+"""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(host: str, port: int, deadline: float, proc: subprocess.Popen | None = None) -> None:
+    """Wait until host:port accepts TCP connections; fail early when ``proc`` died."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before {host}:{port} opened")
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"{host}:{port} did not open within {deadline} s")
+
+
+@dataclass
+class Server:
+    """A lab server: its name, DICOM AE and port, optional web URL, and how to stop it."""
+
+    name: str
+    ae_title: str
+    port: int
+    host: str = "127.0.0.1"
+    web_url: str | None = None
+    proc: subprocess.Popen | None = None
+    workdir: Path | None = None
+    stopper: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def stop(self) -> None:
+        """Terminate the child process (by its own PID) or the in-process server."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        if self.stopper is not None:
+            self.stopper()
+
+
+# -- PKI ----------------------------------------------------------------------------------
+def make_pki(folder: Path, client_names: tuple[str, ...] = ("CT01",)) -> dict[str, str]:
+    """A site CA, a server certificate for 127.0.0.1 and one client certificate per name.
+
+    Also a second, untrusted CA with its own client, to prove a server refuses it.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    folder.mkdir(parents=True, exist_ok=True)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    paths: dict[str, str] = {}
+
+    def write(name: str, cert: Any, key: Any) -> None:
+        crt, pem_key = folder / f"{name}.crt", folder / f"{name}.key"
+        crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        pem_key.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                              serialization.PrivateFormat.TraditionalOpenSSL,
+                                              serialization.NoEncryption()))
+        pem_key.chmod(0o600)
+        paths[f"{name}_cert"], paths[f"{name}_key"] = str(crt), str(pem_key)
+
+    def issue(cn: str, issuer: tuple[Any, Any] | None, ca: bool = False, server: bool = False):
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "pacsguard lab"),
+                             x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+        issuer_cert, issuer_key = issuer if issuer else (None, key)
+        builder = (x509.CertificateBuilder()
+                   .subject_name(subject)
+                   .issuer_name(issuer_cert.subject if issuer_cert else subject)
+                   .public_key(key.public_key())
+                   .serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(hours=1))
+                   .not_valid_after(now + datetime.timedelta(days=365))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if server:
+            builder = builder.add_extension(x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                critical=False)
+        if not ca:
+            usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
+            builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        return builder.sign(issuer_key, hashes.SHA256()), key
+
+    ca = issue("pacsguard lab CA", None, ca=True)
+    write("ca", *ca)
+    write("server", *issue("pacs.lab", ca, server=True))
+    for name in client_names:
+        write(f"client_{name.lower()}", *issue(name, ca))
+    rogue_ca = issue("rogue CA", None, ca=True)
+    write("rogue_ca", *rogue_ca)
+    write("rogue_client", *issue("CT01", rogue_ca))
+    return paths
+
+
+# -- Orthanc ------------------------------------------------------------------------------
+def debian_orthanc_defaults() -> dict[str, Any]:
+    """The keys of Debian's /etc/orthanc/orthanc.json (comments removed)."""
+    return jsonc.loads(DEBIAN_ORTHANC_CONFIG.read_text())
+
+
+def start_orthanc(workdir: Path, name: str, settings: dict[str, Any] | None = None,
+                  openssl_policy: bool = False, deadline: float = 60.0) -> Server:
+    """Start Orthanc with Debian's defaults overlaid by ``settings`` on free loopback ports."""
+    workdir = Path(workdir) / name
+    (workdir / "config").mkdir(parents=True, exist_ok=True)
+    dicom_port, http_port = free_port(), free_port()
+    config = debian_orthanc_defaults()
+    config.update({
+        "Name": name,
+        "StorageDirectory": str(workdir / "db"),
+        "IndexDirectory": str(workdir / "db"),
+        "Plugins": [],
+        "DicomPort": dicom_port,
+        "HttpPort": http_port,
+    })
+    config.update(settings or {})
+    (workdir / "config" / "orthanc.json").write_text(json.dumps(config, indent=2))
+    env = dict(os.environ)
+    if openssl_policy:
+        policy = workdir / "openssl-bcp195.cnf"
+        policy.write_text(BCP195_OPENSSL_POLICY)
+        env["OPENSSL_CONF"] = str(policy)
+    log = open(workdir / "orthanc.log", "wb")  # noqa: SIM115 - lives as long as the process
+    proc = subprocess.Popen(["/usr/sbin/Orthanc", str(workdir / "config")], stdout=log,
+                            stderr=subprocess.STDOUT, env=env, cwd=workdir)
+    server = Server(name, config["DicomAet"], dicom_port, web_url=f"http://127.0.0.1:{http_port}",
+                    proc=proc, workdir=workdir, stopper=log.close)
+    try:
+        wait_for_port("127.0.0.1", http_port, deadline, proc)
+        wait_for_port("127.0.0.1", dicom_port, deadline, proc)
+    except Exception:
+        server.stop()
+        raise RuntimeError(f"Orthanc {name} did not start; see {workdir / 'orthanc.log'}") from None
+    return server
+
+
+def orthanc_upload(server: Server, dicom_file: str, credentials: tuple[str, str] | None = None) -> None:
+    """Store one DICOM file through the REST API (from 127.0.0.1)."""
+    request = urllib.request.Request(f"{server.web_url}/instances",
+                                     data=Path(dicom_file).read_bytes(), method="POST")
+    if credentials:
+        import base64
+        token = base64.b64encode(":".join(credentials).encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        if response.status != 200:
+            raise RuntimeError(f"upload to {server.name} answered {response.status}")
+
+
+# -- dcmqrscp -----------------------------------------------------------------------------
+def start_dcmqrscp(workdir: Path, name: str, ae_title: str = "DCMQRSCP",
+                   peers: list[tuple[str, str, int]] | None = None, access: str = "RW",
+                   deadline: float = 20.0, port: int | None = None) -> Server:
+    """Start dcmqrscp with one storage area; ``peers`` (AE, IP, port) or ANY when None."""
+    workdir = Path(workdir) / name
+    storage = workdir / "db"
+    storage.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    host_lines = [f"peer{i} = ({ae}, {host}, {p})" for i, (ae, host, p) in enumerate(peers or [])]
+    allowed = ", ".join(f"peer{i}" for i in range(len(peers))) if peers else "ANY"
+    config = "\n".join([
+        f"NetworkTCPPort = {port}", "MaxPDUSize = 16384", "MaxAssociations = 16",
+        "HostTable BEGIN", *host_lines, "HostTable END",
+        "VendorTable BEGIN", "VendorTable END",
+        "AETable BEGIN", f"{ae_title} {storage} {access} (200, 1024mb) {allowed}", "AETable END",
+        "",
+    ])
+    cfg = workdir / "dcmqrscp.cfg"
+    cfg.write_text(config)
+    log = open(workdir / "dcmqrscp.log", "wb")  # noqa: SIM115 - lives as long as the process
+    proc = subprocess.Popen(["dcmqrscp", "-dhl", "-s", "-c", str(cfg)], stdout=log,
+                            stderr=subprocess.STDOUT, cwd=workdir)
+    server = Server(name, ae_title, port, proc=proc, workdir=workdir, stopper=log.close)
+    try:
+        wait_for_port("127.0.0.1", port, deadline, proc)
+    except Exception:
+        server.stop()
+        raise RuntimeError(f"dcmqrscp {name} did not start; see {workdir / 'dcmqrscp.log'}") from None
+    return server
+
+
+def dicom_store(server: Server, dicom_file: str, calling_ae: str = "LABLOADER") -> None:
+    """C-STORE one file into a lab server (plaintext), failing loudly on any refusal."""
+    from pydicom import dcmread
+    from pynetdicom import AE
+
+    ds = dcmread(dicom_file)
+    ae = AE(ae_title=calling_ae)
+    for timeout_name in ("acse_timeout", "dimse_timeout", "network_timeout", "connection_timeout"):
+        setattr(ae, timeout_name, 10)
+    ae.add_requested_context(ds.SOPClassUID, ds.file_meta.TransferSyntaxUID)
+    assoc = ae.associate(server.host, server.port, ae_title=server.ae_title)
+    try:
+        if not assoc.is_established:
+            raise RuntimeError(f"{server.name} refused the lab loader's association")
+        status = assoc.send_c_store(ds)
+        if getattr(status, "Status", None) != 0x0000:
+            raise RuntimeError(f"{server.name} refused the lab loader's C-STORE")
+        assoc.release()
+    finally:
+        ae.shutdown()
+
+
+# -- stand-ins no product shows on demand -------------------------------------------------
+def start_accept_anything(name: str = "accept-anything", ae_title: str = "ANYTHING") -> Server:
+    """A pynetdicom archive that accepts any AE titles and every C-ECHO, C-FIND and C-STORE."""
+    from pydicom.dataset import Dataset
+    from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, evt
+    from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind, Verification
+
+    def on_find(event: Any):
+        for index in range(3):
+            match = Dataset()
+            match.QueryRetrieveLevel = "STUDY"
+            match.StudyInstanceUID = f"1.2.826.0.1.3680043.10.543.{index}"
+            yield 0xFF00, match
+
+    ae = AE(ae_title=ae_title)
+    ae.require_called_aet = False
+    ae.add_supported_context(Verification)
+    ae.add_supported_context(StudyRootQueryRetrieveInformationModelFind)
+    ae.add_supported_context("1.2.840.10008.5.1.4.1.2.1.1")  # Patient Root FIND
+    for context in AllStoragePresentationContexts:
+        ae.add_supported_context(context.abstract_syntax, ALL_TRANSFER_SYNTAXES)
+    port = free_port()
+    handlers = [(evt.EVT_C_FIND, on_find), (evt.EVT_C_STORE, lambda event: 0x0000)]
+    server = ae.start_server(("127.0.0.1", port), block=False, evt_handlers=handlers,
+                             ae_title=ae_title)
+    return Server(name, ae_title, port, stopper=server.shutdown)
+
+
+def start_silent(name: str = "silent") -> Server:
+    """A port that accepts TCP connections and never says a word (a stuck or tarpitting host)."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                conn, _ = listener.accept()
+                held.append(conn)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+
+    def shutdown() -> None:
+        stop.set()
+        thread.join(timeout=2)
+        for conn in held:
+            conn.close()
+        listener.close()
+
+    return Server(name, "SILENT", listener.getsockname()[1], stopper=shutdown)
+
+
+def remove(path: Path) -> None:
+    """Delete a lab working directory."""
+    shutil.rmtree(path, ignore_errors=True)

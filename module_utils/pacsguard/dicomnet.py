@@ -1,0 +1,219 @@
+"""DICOM association attempts for the probe, each bounded by timeouts, each summed up as an Outcome.
+
+pynetdicom waits forever by default; every timeout (connect, TLS handshake, ACSE, DIMSE, network)
+is set here so that a silent or dropping port costs at most a few multiples of ``timeout``.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydicom.dataset import Dataset
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
+from pynetdicom import AE, evt
+from pynetdicom.sop_class import (
+    PatientRootQueryRetrieveInformationModelFind,
+    SecondaryCaptureImageStorage,
+    StudyRootQueryRetrieveInformationModelFind,
+    Verification,
+)
+
+_SYNTAXES = [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
+_PENDING = (0xFF00, 0xFF01)
+
+
+@dataclass
+class Outcome:
+    """How the peer answered an A-ASSOCIATE-RQ.
+
+    kind is one of: accepted, rejected, aborted (peer or local abort after connecting),
+    timeout, unreachable (TCP or TLS never set up).
+    """
+
+    kind: str
+    detail: str
+    calling_ae: str
+    called_ae: str
+    implementation_class_uid: str | None = None
+    implementation_version_name: str | None = None
+    dimse: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def answered(self) -> bool:
+        """True when the peer spoke DICOM back (A-ASSOCIATE-AC or -RJ)."""
+        return self.kind in ("accepted", "rejected")
+
+    def evidence(self) -> str:
+        """One line naming the association's result, for findings and check details."""
+        return f"{self.detail} to calling AE {self.calling_ae} (called AE {self.called_ae})"
+
+
+@dataclass(frozen=True)
+class Transport:
+    """Where and how to connect: plaintext when ``tls`` is None."""
+
+    host: str
+    port: int
+    timeout: float
+    bind_address: str | None = None
+    tls: ssl.SSLContext | None = None
+    server_name: str | None = None
+
+
+def associate(
+    transport: Transport,
+    calling_ae: str,
+    called_ae: str,
+    dimse: tuple[str, ...] = (),
+) -> Outcome:
+    """Request an association and, when accepted, run the named DIMSE checks before releasing.
+
+    dimse may hold "echo", "find" and "store"; their results land in Outcome.dimse. A local abort
+    right after connecting is retried once: pynetdicom occasionally reports a rejection that way.
+    """
+    outcome = _associate_once(transport, calling_ae, called_ae, dimse)
+    if outcome.kind == "aborted" and outcome.detail.startswith("local"):
+        outcome = _associate_once(transport, calling_ae, called_ae, dimse)
+    return outcome
+
+
+def _make_ae(calling_ae: str, timeout: float, dimse: tuple[str, ...]) -> AE:
+    """An AE with every pynetdicom timeout set and the contexts the checks need."""
+    ae = AE(ae_title=calling_ae)
+    ae.connection_timeout = timeout
+    ae.acse_timeout = timeout
+    ae.dimse_timeout = timeout
+    ae.network_timeout = timeout
+    ae.add_requested_context(Verification)
+    if "find" in dimse:
+        ae.add_requested_context(StudyRootQueryRetrieveInformationModelFind)
+        ae.add_requested_context(PatientRootQueryRetrieveInformationModelFind)
+    if "store" in dimse:
+        ae.add_requested_context(SecondaryCaptureImageStorage, _SYNTAXES)
+    return ae
+
+
+def _associate_once(
+    transport: Transport, calling_ae: str, called_ae: str, dimse: tuple[str, ...]
+) -> Outcome:
+    """One association attempt, classified."""
+    ae = _make_ae(calling_ae, transport.timeout, dimse)
+    tls_args = (transport.tls, transport.server_name) if transport.tls else None
+    bind = (transport.bind_address, 0) if transport.bind_address else None
+    connected: list[bool] = []
+    handlers = [(evt.EVT_CONN_OPEN, lambda _event: connected.append(True))]
+    started = time.monotonic()
+    assoc = ae.associate(
+        transport.host,
+        transport.port,
+        ae_title=called_ae,
+        bind_address=bind,
+        tls_args=tls_args,
+        evt_handlers=handlers,
+    )
+    elapsed = time.monotonic() - started
+    outcome = Outcome("aborted", "", calling_ae, called_ae)
+    try:
+        if assoc.is_established:
+            outcome.kind, outcome.detail = "accepted", "A-ASSOCIATE-AC"
+            outcome.implementation_class_uid = _text(assoc.acceptor.implementation_class_uid)
+            outcome.implementation_version_name = _text(assoc.acceptor.implementation_version_name)
+            outcome.dimse = {name: _DIMSE[name](assoc) for name in dimse}
+            assoc.release()
+        elif assoc.is_rejected:
+            outcome.kind, outcome.detail = "rejected", _reject_text(assoc)
+        elif not connected:
+            outcome.kind, outcome.detail = "unreachable", "no TCP/TLS connection"
+        elif elapsed >= transport.timeout * 0.9:
+            outcome.kind, outcome.detail = "timeout", f"no A-ASSOCIATE answer within {transport.timeout:g} s"
+        else:
+            outcome.detail = "local abort: connection closed or aborted before any A-ASSOCIATE answer"
+    finally:
+        ae.shutdown()
+    return outcome
+
+
+def _text(value: object) -> str | None:
+    """str() of a pynetdicom value, stripped, or None."""
+    return str(value).strip() if value else None
+
+
+def _reject_text(assoc: Any) -> str:
+    """A-ASSOCIATE-RJ with its result, source and reason codes (PS3.8 9.3.4)."""
+    primitive = assoc.acceptor.primitive
+    if primitive is None:
+        return "A-ASSOCIATE-RJ"
+    return (
+        f"A-ASSOCIATE-RJ (result {primitive.result}, source {primitive.result_source}, "
+        f"reason {primitive.diagnostic})"
+    )
+
+
+def _echo(assoc: Any) -> dict[str, Any]:
+    """C-ECHO: allowed when the peer answers Success."""
+    status = assoc.send_c_echo()
+    code = getattr(status, "Status", None)
+    return {"allowed": code == 0x0000, "status": _status_text(code, assoc)}
+
+
+def _find(assoc: Any) -> dict[str, Any]:
+    """Universal C-FIND at STUDY level (Study Root): counts matches, keeps none of them.
+
+    The identifier asks only for the Study Instance UID, and only the number of pending
+    responses is kept: no patient data leaves this function.
+    """
+    query = Dataset()
+    query.QueryRetrieveLevel = "STUDY"
+    query.StudyInstanceUID = ""
+    matches, final = 0, None
+    for status, _identifier in assoc.send_c_find(query, StudyRootQueryRetrieveInformationModelFind):
+        code = getattr(status, "Status", None)
+        if code in _PENDING:
+            matches += 1
+        else:
+            final = code
+    allowed = final == 0x0000 or matches > 0
+    return {"allowed": allowed, "matches": matches, "status": _status_text(final, assoc)}
+
+
+def _store(assoc: Any) -> dict[str, Any]:
+    """C-STORE of a synthetic, clearly labelled probe object (never real patient data)."""
+    status = assoc.send_c_store(_probe_object())
+    code = getattr(status, "Status", None)
+    return {"allowed": code == 0x0000, "status": _status_text(code, assoc)}
+
+
+def _status_text(code: int | None, assoc: Any) -> str:
+    """The DIMSE status in hex, or what happened instead (an abort, no answer)."""
+    if code is not None:
+        return f"0x{code:04X}"
+    if assoc.is_aborted:
+        return "A-ABORT (no DIMSE status)"
+    return "no DIMSE status"
+
+
+def _probe_object() -> Dataset:
+    """An 8x8 Secondary Capture image whose patient is obviously the probe itself."""
+    ds = Dataset()
+    ds.SOPClassUID = SecondaryCaptureImageStorage
+    ds.SOPInstanceUID = generate_uid()
+    ds.StudyInstanceUID = generate_uid()
+    ds.SeriesInstanceUID = generate_uid()
+    ds.PatientName = "PACSGUARD^PROBE"
+    ds.PatientID = "PACSGUARD-PROBE"
+    ds.Modality = "OT"
+    ds.ConversionType = "SYN"
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.Rows = ds.Columns = 8
+    ds.BitsAllocated = ds.BitsStored = 8
+    ds.HighBit = 7
+    ds.PixelRepresentation = 0
+    ds.PixelData = bytes(64)
+    return ds
+
+
+_DIMSE = {"echo": _echo, "find": _find, "store": _store}

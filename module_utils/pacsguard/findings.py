@@ -1,0 +1,165 @@
+"""The rule catalogue and the finding model shared by every check and report.
+
+A finding is positive evidence of a weakness. Its evidence text describes what the probe observed
+(association results, counts, protocol versions) and never holds patient data: counts, not names
+or identifiers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
+
+_HC3 = "HHS HC3 Alert, June 2021: PACS exposed to the internet (restrict access, firewall, TLS)"
+_PS15_TLS = "DICOM PS3.15 Annex B.9: Non-Downgrading BCP 195 TLS Secure Transport Connection Profile"
+_PS15_AUTH = "DICOM PS3.15 Annex B: node authentication by certificates"
+_PS7_ACSE = "DICOM PS3.7 Annex D / PS3.8: association negotiation (calling and called AE titles)"
+_HIPAA_ACCESS = "HIPAA 45 CFR 164.312(a)(1): access control"
+_HIPAA_AUTH = "HIPAA 45 CFR 164.312(d): person or entity authentication"
+_HIPAA_TRANSMISSION = "HIPAA 45 CFR 164.312(e)(1): transmission security"
+_BCP195 = "BCP 195 (RFC 7525, RFC 9325): recommendations for secure use of TLS"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One entry of the rule catalogue: what a finding of this rule means and how to fix it."""
+
+    rule_id: str
+    severity: str
+    title: str
+    remediation: str
+    references: tuple[str, ...]
+
+
+RULES: dict[str, Rule] = {
+    rule.rule_id: rule
+    for rule in (
+        Rule(
+            "PACS-NET-001", "critical", "Association accepted from an unknown calling AE title",
+            "Allowlist the peers (AE title bound to address) and refuse every other calling AE; "
+            "on Orthanc set every DicomAlwaysAllow* to false.",
+            (_HC3, _PS7_ACSE, _HIPAA_ACCESS),
+        ),
+        Rule(
+            "PACS-NET-002", "high", "Association accepted with a wrong called AE title",
+            "Make the node check the called AE title (Orthanc: DicomCheckCalledAet true).",
+            (_PS7_ACSE, _HIPAA_ACCESS),
+        ),
+        Rule(
+            "PACS-NET-003", "critical", "An unknown calling AE may query the archive (C-FIND)",
+            "Refuse queries from AE titles outside the allowlist and grant C-FIND only to the peers "
+            "that need it.",
+            (_HC3, _HIPAA_ACCESS),
+        ),
+        Rule(
+            "PACS-NET-004", "medium", "An unknown calling AE may C-ECHO",
+            "Refuse C-ECHO from AE titles outside the allowlist (Orthanc: DicomAlwaysAllowEcho false).",
+            (_HC3, _HIPAA_ACCESS),
+        ),
+        Rule(
+            "PACS-NET-005", "critical", "An unknown calling AE may store objects (C-STORE)",
+            "Refuse C-STORE from AE titles outside the allowlist (Orthanc: DicomAlwaysAllowStore "
+            "false) and grant store only to modalities.",
+            (_HC3, _HIPAA_ACCESS),
+        ),
+        Rule(
+            "PACS-NET-006", "high", "An allowlisted AE title is accepted from an address not its own",
+            "Bind every peer's AE title to its address (Orthanc: DicomCheckModalityHost true and Host "
+            "set to the peer's IP; dcmqrscp: HostTable address with -dhl).",
+            (_PS7_ACSE, _HIPAA_AUTH),
+        ),
+        Rule(
+            "PACS-TLS-001", "high", "Plaintext DICOM association accepted",
+            "Enable DICOM TLS and make the port TLS-only (or put a TLS front before it and firewall "
+            "the plaintext port to loopback).",
+            (_HC3, _PS15_TLS, _HIPAA_TRANSMISSION),
+        ),
+        Rule(
+            "PACS-TLS-002", "high", "TLS 1.0 or 1.1 accepted",
+            "Accept TLS 1.2 or later only (the non-downgrading BCP 195 profile).",
+            (_PS15_TLS, _BCP195, _HIPAA_TRANSMISSION),
+        ),
+        Rule(
+            "PACS-TLS-003", "high", "TLS association accepted without a client certificate",
+            "Require a client certificate from a trusted CA (Orthanc: "
+            "DicomTlsRemoteCertificateRequired true).",
+            (_PS15_AUTH, _HIPAA_AUTH),
+        ),
+        Rule(
+            "PACS-TLS-004", "medium", "Cipher suite outside the non-downgrading BCP 195 profile accepted",
+            "Restrict TLS 1.2 to the AEAD suites of BCP 195 (ECDHE/DHE with AES-GCM).",
+            (_PS15_TLS, _BCP195),
+        ),
+        Rule(
+            "PACS-TLS-005", "high", "Weak server certificate",
+            "Issue the node a certificate from the site's CA with an RSA key of 2048 bits or more "
+            "(or EC P-256+), a SHA-2 signature, and renew it before it expires.",
+            (_PS15_AUTH, _BCP195),
+        ),
+        Rule(
+            "PACS-TLS-006", "high", "Client certificate from an untrusted CA accepted",
+            "Trust only the site's CA for client certificates (Orthanc: DicomTlsTrustedCertificates).",
+            (_PS15_AUTH, _HIPAA_AUTH),
+        ),
+        Rule(
+            "PACS-WEB-001", "critical", "Web/REST API returns patient data without authentication",
+            "Turn authentication on (Orthanc: AuthenticationEnabled with RegisteredUsers) and admit "
+            "the web port only from admin sources.",
+            (_HC3, _HIPAA_ACCESS, _HIPAA_AUTH),
+        ),
+        Rule(
+            "PACS-WEB-002", "high", "Web/REST API served over plaintext HTTP to non-local clients",
+            "Serve the web/REST API over HTTPS only (Orthanc: SslEnabled) or keep it local.",
+            (_HC3, _HIPAA_TRANSMISSION),
+        ),
+        Rule(
+            "PACS-FW-001", "critical", "A PACS port is reachable from a source outside the policy",
+            "Admit the DICOM ports only from the peers' addresses and the web port only from admin "
+            "sources (host firewall).",
+            (_HC3, _HIPAA_ACCESS),
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A weakness observed on one endpoint, tied to a catalogue rule."""
+
+    id: str
+    severity: str
+    title: str
+    evidence: str
+    remediation: str
+    references: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict for module results and reports."""
+        return asdict(self)
+
+
+def make_finding(rule_id: str, evidence: str, severity: str | None = None) -> Finding:
+    """Build a finding of a catalogue rule; ``severity`` overrides the rule's (PACS-TLS-005)."""
+    rule = RULES[rule_id]
+    chosen = severity or rule.severity
+    if chosen not in SEVERITIES:
+        raise ValueError(f"unknown severity {chosen!r}; expected one of {', '.join(SEVERITIES)}")
+    return Finding(rule.rule_id, chosen, rule.title, evidence, rule.remediation, list(rule.references))
+
+
+def severity_rank(severity: str) -> int:
+    """Position of a severity in SEVERITIES (info = 0 ... critical = 4)."""
+    try:
+        return SEVERITIES.index(severity)
+    except ValueError:
+        raise ValueError(
+            f"unknown severity {severity!r}; expected one of {', '.join(SEVERITIES)}"
+        ) from None
+
+
+def at_or_above(findings: list[dict[str, Any]], threshold: str) -> list[dict[str, Any]]:
+    """The findings whose severity is ``threshold`` or worse."""
+    floor = severity_rank(threshold)
+    return [f for f in findings if severity_rank(f["severity"]) >= floor]

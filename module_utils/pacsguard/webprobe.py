@@ -1,0 +1,121 @@
+"""Web/REST checks: does the product's HTTP API hand out patient data without credentials, and does
+it serve non-local clients in plaintext? Only counts are kept, never the data itself.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import ssl
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+# Resources that list patients or studies: Orthanc's REST API and DICOMweb QIDO-RS.
+PATIENT_RESOURCES: tuple[str, ...] = ("/patients", "/studies", "/dicom-web/studies")
+LOCAL_SOURCES = ("127.0.0.1", "::1")
+
+
+@dataclass
+class WebResult:
+    """What the web probe saw (statuses and counts only)."""
+
+    scheme: str
+    host: str
+    port: int
+    reachable: bool = False
+    source_address: str | None = None
+    error: str = ""
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "scheme": self.scheme,
+            "host": self.host,
+            "port": self.port,
+            "reachable": self.reachable,
+            "source_address": self.source_address,
+            "answers": self.answers,
+        }
+
+    def verdicts(self) -> list[tuple[str, str, str]]:
+        """(rule ID, status, detail) for PACS-WEB-001 and PACS-WEB-002."""
+        if not self.reachable:
+            detail = f"web port not reachable: {self.error}"
+            return [("PACS-WEB-001", "pass", detail), ("PACS-WEB-002", "pass", detail)]
+        return [self._unauthenticated(), self._plaintext()]
+
+    def _unauthenticated(self) -> tuple[str, str, str]:
+        leaks = [
+            f"GET {path} answered {a['status']} with {a['count']} entries"
+            for path, a in self.answers.items()
+            if a["status"] == 200 and a["count"] is not None
+        ]
+        if leaks:
+            return ("PACS-WEB-001", "fail", "without credentials: " + "; ".join(leaks))
+        statuses = ", ".join(f"{p} {a['status']}" for p, a in self.answers.items())
+        return ("PACS-WEB-001", "pass", f"without credentials: {statuses}")
+
+    def _plaintext(self) -> tuple[str, str, str]:
+        if self.scheme == "https":
+            return ("PACS-WEB-002", "pass", "served over HTTPS")
+        if self.source_address in LOCAL_SOURCES:
+            return ("PACS-WEB-002", "skipped",
+                    f"the probe's source {self.source_address} is local to the server; "
+                    "probe from another position (vantage host or bind_address)")
+        first = next(iter(self.answers.values()))
+        return ("PACS-WEB-002", "fail",
+                f"plaintext HTTP answered {first['status']} to non-local source {self.source_address}")
+
+
+def inspect(url: str, timeout: float, bind_address: str | None = None) -> WebResult:
+    """GET the patient-listing resources under ``url`` without credentials."""
+    parts = urlsplit(url)
+    scheme = parts.scheme
+    port = parts.port or (443 if scheme == "https" else 80)
+    result = WebResult(scheme, parts.hostname or "", port)
+    base = parts.path.rstrip("/")
+    for path in PATIENT_RESOURCES:
+        try:
+            status, body, source = _get(result, base + path, timeout, bind_address)
+        except (OSError, http.client.HTTPException) as exc:
+            result.error = str(exc) or exc.__class__.__name__
+            if not result.reachable:
+                return result
+            continue
+        result.reachable = True
+        result.source_address = source
+        result.answers[path] = {"status": status, "count": _count(body) if status == 200 else None}
+    return result
+
+
+def _get(result: WebResult, path: str, timeout: float,
+         bind_address: str | None) -> tuple[int, bytes, str]:
+    """One unauthenticated GET; returns status, body (at most 4 MiB read) and our source address."""
+    source = (bind_address, 0) if bind_address else None
+    conn: http.client.HTTPConnection
+    if result.scheme == "https":
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        conn = http.client.HTTPSConnection(result.host, result.port, timeout=timeout,
+                                           source_address=source, context=context)
+    else:
+        conn = http.client.HTTPConnection(result.host, result.port, timeout=timeout,
+                                          source_address=source)
+    try:
+        conn.request("GET", path, headers={"Accept": "application/json"})
+        local = conn.sock.getsockname()[0] if conn.sock else ""
+        response = conn.getresponse()
+        return response.status, response.read(4 * 1024 * 1024), local
+    finally:
+        conn.close()
+
+
+def _count(body: bytes) -> int | None:
+    """Number of entries in a JSON list answer; None when the answer is not a JSON list."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    return len(data) if isinstance(data, list) else None
