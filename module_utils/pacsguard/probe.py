@@ -205,8 +205,7 @@ class _Run:
             self._plaintext_endpoint(rogue_plain)
             self._ae_checks(rogue_plain)
             return
-        detection = tlsprobe.handshake(self.target.host, self.target.port, self.target.timeout,
-                                       self.target.bind_address)
+        detection = self._handshake()
         if not detection.accepted:
             detail = (f"the port answered neither DICOM ({rogue_plain.detail}) nor TLS "
                       f"({detection.detail})")
@@ -252,11 +251,17 @@ class _Run:
             ep["implementation_version_name"] = outcome.implementation_version_name
 
     # -- TLS ------------------------------------------------------------------------------
+    def _handshake(self, version: Any = None, ciphers: str | None = None) -> tlsprobe.Handshake:
+        t = self.target
+        identity = (t.tls_client_certificate, t.tls_client_key) if t.tls_client_certificate else None
+        return tlsprobe.handshake(t.host, t.port, t.timeout, t.bind_address, version, ciphers,
+                                  identity)
+
     def _tls_versions(self) -> None:
         t = self.target
         accepted = [
             name for name, version in tlsprobe.TLS_VERSIONS.items()
-            if tlsprobe.handshake(t.host, t.port, t.timeout, t.bind_address, version).accepted
+            if self._handshake(version).accepted
         ]
         self.result.endpoint["tls_versions_accepted"] = accepted
         legacy = [v for v in accepted if v in ("TLSv1.0", "TLSv1.1")]
@@ -270,9 +275,7 @@ class _Run:
         if "TLSv1.2" not in self.result.endpoint["tls_versions_accepted"]:
             self.result.check("PACS-TLS-004", "pass", "TLS 1.2 not accepted; TLS 1.3 suites are AEAD")
             return
-        shake = tlsprobe.handshake(t.host, t.port, t.timeout, t.bind_address,
-                                   tlsprobe.TLS_VERSIONS["TLSv1.2"],
-                                   tlsprobe.NON_BCP195_CIPHER_STRING)
+        shake = self._handshake(tlsprobe.TLS_VERSIONS["TLSv1.2"], tlsprobe.NON_BCP195_CIPHER_STRING)
         if shake.accepted:
             suite = shake.cipher or "a suite"
             self.result.fail("PACS-TLS-004",

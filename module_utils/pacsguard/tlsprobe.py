@@ -137,10 +137,15 @@ def client_context(
 
 
 def _measuring_context(
-    version: ssl.TLSVersion | None, ciphers: str | None, verify: bool
+    version: ssl.TLSVersion | None,
+    ciphers: str | None,
+    verify: bool,
+    identity: tuple[str, str] | None = None,
 ) -> ssl.SSLContext:
     """A context pinned to one protocol version (or any) and cipher string, for measurements."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if identity:
+        ctx.load_cert_chain(*identity)
     ctx.check_hostname = False
     ctx.set_ciphers(ciphers or "ALL:@SECLEVEL=0")
     ctx.minimum_version = version or ssl.TLSVersion.TLSv1
@@ -179,15 +184,18 @@ def handshake(
     bind_address: str | None = None,
     version: ssl.TLSVersion | None = None,
     ciphers: str | None = None,
+    identity: tuple[str, str] | None = None,
 ) -> Handshake:
     """Whether the server completes a handshake at ``version`` with ``ciphers`` offered.
 
     First an unverified handshake (which also yields the certificate and negotiated suite); if the
     server breaks it off (e.g. it wants a client certificate under TLS 1.2), a second one that
     stops at our own certificate verification tells whether the version and suite were agreed.
+    ``identity`` (certificate, key) is presented in the first handshake when given.
     """
-    first = _attempt(host, port, timeout, bind_address, _measuring_context(version, ciphers, False))
-    if first.accepted or first.detail.startswith("tcp:"):
+    first_ctx = _measuring_context(version, ciphers, False, identity)
+    first = _attempt(host, port, timeout, bind_address, first_ctx)
+    if first.accepted or first.detail.startswith("tcp:") or first.detail == "timed out":
         return first
     second = _attempt(host, port, timeout, bind_address, _measuring_context(version, ciphers, True))
     if second.accepted:
