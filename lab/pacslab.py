@@ -223,7 +223,8 @@ def start_dcmqrscp(workdir: Path, name: str, ae_title: str = "DCMQRSCP",
     cfg = workdir / "dcmqrscp.cfg"
     cfg.write_text(config)
     log = open(workdir / "dcmqrscp.log", "wb")  # noqa: SIM115 - lives as long as the process
-    proc = subprocess.Popen(["dcmqrscp", "-dhl", *(["-d"] if os.environ.get("PACSLAB_DEBUG") else []), "-c", str(cfg)], stdout=log,
+    debug = ["-d"] if os.environ.get("PACSLAB_DEBUG") else []
+    proc = subprocess.Popen(["dcmqrscp", "-dhl", *debug, "-c", str(cfg)], stdout=log,
                             stderr=subprocess.STDOUT, cwd=workdir)
     server = Server(name, ae_title, port, proc=proc, workdir=workdir, stopper=log.close)
     try:

@@ -7,6 +7,7 @@ allowlisted AE accepted): a server that refuses everybody proves nothing, so it 
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import secrets
 import socket
@@ -52,6 +53,7 @@ class Target:
     timeout: float = 5.0
     intrusive: bool = False
     position: str = "inside"
+    peers: tuple[dict[str, Any], ...] = ()
 
     def validate(self) -> None:
         """Raise ProbeInputError naming the first unusable argument."""
@@ -107,6 +109,32 @@ class Result:
             "verdict": self.verdict,
             "duration": round(self.duration, 3),
         }
+
+
+def choose_controls(
+    peers: tuple[dict[str, Any], ...], source_address: str
+) -> tuple[str | None, str | None]:
+    """Pick the positive-control AE and the foreign AE from the policy's peer list.
+
+    The control is the first peer whose address (an IP or a network) holds the probe's source
+    address; the foreign AE is the first peer whose address does not. Either may be None.
+    """
+    try:
+        source = ipaddress.ip_address(source_address)
+    except ValueError:
+        return None, None
+    calling = foreign = None
+    for peer in peers:
+        try:
+            network = ipaddress.ip_network(str(peer.get("address", "")), strict=False)
+        except ValueError:
+            continue
+        title = peer.get("ae_title")
+        if source in network:
+            calling = calling or title
+        else:
+            foreign = foreign or title
+    return calling, foreign
 
 
 def rogue_ae_title() -> str:
@@ -173,6 +201,8 @@ class _Run:
         self.rogue = rogue_ae_title()
         self.plain = Transport(target.host, target.port, target.timeout, target.bind_address)
         self.secure = self.plain
+        self.calling = target.calling_ae_title
+        self.foreign = target.foreign_ae_title
         try:
             self.tls_context = tlsprobe.client_context(
                 target.tls_ca, target.tls_client_certificate, target.tls_client_key,
@@ -187,13 +217,17 @@ class _Run:
         t = self.target
         try:
             with tlsprobe.connect(t.host, t.port, t.timeout, t.bind_address) as sock:
-                self.result.endpoint["source_address"] = sock.getsockname()[0]
+                source = sock.getsockname()[0]
         except OSError as exc:
             detail = f"TCP connect to {t.host}:{t.port} failed: {_oserror_text(exc)}"
             self.result.check("reachable", "error" if t.position == "inside" else "pass", detail)
             self.result.skip(("positive_control", *NET_RULES, *TLS_RULES), "DICOM port unreachable")
             return False
         self.result.endpoint["reachable"] = True
+        self.result.endpoint["source_address"] = source
+        chosen = choose_controls(t.peers, source)
+        self.calling = self.calling or chosen[0]
+        self.foreign = self.foreign or chosen[1]
         self.result.check("reachable", "pass", f"TCP connect to {t.host}:{t.port} succeeded")
         return True
 
@@ -258,7 +292,6 @@ class _Run:
                                   identity)
 
     def _tls_versions(self) -> None:
-        t = self.target
         accepted = [
             name for name, version in tlsprobe.TLS_VERSIONS.items()
             if self._handshake(version).accepted
@@ -271,7 +304,6 @@ class _Run:
             self.result.check("PACS-TLS-002", "pass", f"accepted: {', '.join(accepted) or 'none'}")
 
     def _tls_suites(self) -> None:
-        t = self.target
         if "TLSv1.2" not in self.result.endpoint["tls_versions_accepted"]:
             self.result.check("PACS-TLS-004", "pass", "TLS 1.2 not accepted; TLS 1.3 suites are AEAD")
             return
@@ -305,7 +337,7 @@ class _Run:
     def _tls_client_auth(self) -> None:
         """PACS-TLS-003 (no client certificate) and PACS-TLS-006 (untrusted client certificate)."""
         t = self.target
-        calling = t.calling_ae_title or self.rogue
+        calling = self.calling or self.rogue
         bare = tlsprobe.client_context(t.tls_ca, server_name=t.tls_server_name)
         ident = tlsprobe.throwaway_identity()
         untrusted = tlsprobe.client_context(t.tls_ca, ident.certificate, ident.private_key,
@@ -328,14 +360,15 @@ class _Run:
         t = self.target
         self._fingerprint(rogue)
         control = None
-        if t.calling_ae_title:
-            control = associate(self.secure, t.calling_ae_title, t.called_ae_title)
+        if self.calling:
+            control = associate(self.secure, self.calling, t.called_ae_title)
             self._fingerprint(control)
             status = "pass" if control.kind == "accepted" else "error"
             self.result.check("positive_control", status, control.evidence())
         else:
             self.result.check("positive_control", "skipped",
-                              "no calling_ae_title given: refusals prove nothing")
+                              "no calling AE given or found among the peers at the probe's "
+                              "address: refusals prove nothing")
         self._rogue_checks(rogue)
         self._called_ae_check(control, rogue)
         self._foreign_ae_check()
@@ -369,9 +402,8 @@ class _Run:
             self.result.check("PACS-NET-005", "skipped", "intrusive checks not allowed")
 
     def _called_ae_check(self, control: Outcome | None, rogue: Outcome) -> None:
-        t = self.target
         if control is not None and control.kind == "accepted":
-            calling = t.calling_ae_title
+            calling = self.calling
         elif rogue.kind == "accepted":
             calling = rogue.calling_ae
         else:
@@ -388,11 +420,11 @@ class _Run:
 
     def _foreign_ae_check(self) -> None:
         t = self.target
-        if not t.foreign_ae_title:
+        if not self.foreign:
             self.result.check("PACS-NET-006", "skipped",
-                              "no foreign_ae_title (an allowlisted AE of another address) given")
+                              "no foreign AE (an allowlisted AE of another address) given or found")
             return
-        outcome = associate(self.secure, t.foreign_ae_title, t.called_ae_title)
+        outcome = associate(self.secure, self.foreign, t.called_ae_title)
         source = self.result.endpoint["source_address"]
         if outcome.kind == "accepted":
             self.result.fail("PACS-NET-006", f"{outcome.evidence()} from {source}")

@@ -1,0 +1,227 @@
+#!/usr/bin/python
+"""Ansible module: audit one DICOM endpoint from the network. Logic: module_utils/pacsguard."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: dicom_probe
+short_description: Audit a DICOM endpoint from the network the way an attacker would
+description:
+  - Connects to a DICOM port and checks whether it accepts unknown calling AE titles, a wrong
+    called AE title, an allowlisted AE from a foreign address, plaintext, TLS 1.0/1.1, cipher
+    suites outside the non-downgrading BCP 195 profile, TLS sessions without a client certificate
+    or with an untrusted one; whether an unknown AE may C-ECHO, C-FIND (and C-STORE when
+    I(intrusive)); whether the web/REST API hands out patient data without credentials or serves
+    non-local clients in plaintext; and, from an outside position, whether the ports answer at all.
+  - Every failed check is a finding with a stable rule ID (PACS-NET-*, PACS-TLS-*, PACS-WEB-*,
+    PACS-FW-001). Evidence holds counts and protocol facts, never patient data.
+  - Without a successful positive control (an allowlisted AE accepted) a run without findings is
+    C(inconclusive), not clean.
+  - Every network wait is bounded by I(timeout); a silent or dropping port ends as unreachable or
+    error after a few multiples of it.
+  - Never changes anything.
+version_added: "0.1.0"
+author: pacsguard
+requirements:
+  - pynetdicom >= 3.0
+  - pydicom >= 3.0
+  - cryptography
+options:
+  host:
+    description: Address of the DICOM endpoint.
+    type: str
+    required: true
+  port:
+    description: DICOM (or DICOM TLS) port.
+    type: int
+    default: 104
+  called_ae_title:
+    description: The node's own AE title (PS3.5 AE, 1-16 characters).
+    type: str
+    required: true
+  calling_ae_title:
+    description:
+      - An allowlisted AE title bound to the probe's source address, used as the positive control.
+      - When omitted, taken from I(peers) (the peer whose address holds the probe's source address).
+    type: str
+  foreign_ae_title:
+    description:
+      - An allowlisted AE title bound to another address; accepting it from here is PACS-NET-006.
+      - When omitted, taken from I(peers).
+    type: str
+  peers:
+    description:
+      - The policy's peer list (C(pacs_peers)); only C(ae_title) and C(address) are read, to choose
+        I(calling_ae_title) and I(foreign_ae_title).
+    type: list
+    elements: dict
+    default: []
+  bind_address:
+    description: Source address of the probe's connections (DICOM and web).
+    type: str
+  tls_ca:
+    description: PEM file of the CA(s) that sign the server certificate; verifies the server when given.
+    type: path
+  tls_client_certificate:
+    description: PEM client certificate of an allowlisted peer, for the positive control over mutual TLS.
+    type: path
+  tls_client_key:
+    description: PEM private key of I(tls_client_certificate).
+    type: path
+  tls_server_name:
+    description: Name to check in the server certificate (with I(tls_ca)); no name check when omitted.
+    type: str
+  web_url:
+    description: Base URL of the product's web/REST API (e.g. Orthanc's), for PACS-WEB-001/002.
+    type: str
+  timeout:
+    description: Seconds for each network wait (connect, TLS handshake, ACSE, DIMSE, HTTP).
+    type: float
+    default: 5
+  intrusive:
+    description: Also try a C-STORE of a synthetic, clearly labelled object as an unknown AE (PACS-NET-005).
+    type: bool
+    default: false
+  position:
+    description:
+      - C(inside) when the probe runs from an allowed address; C(outside) when it runs from a
+        position the firewall should stop (then any open port is PACS-FW-001).
+    type: str
+    choices: [inside, outside]
+    default: inside
+attributes:
+  check_mode:
+    support: full
+    description: The module never changes anything; it runs the same in check mode.
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Probe an Orthanc from the controller, with the CT's certificate as positive control
+  dicom_probe:
+    host: 10.20.0.5
+    port: 4242
+    called_ae_title: ARCHIVE1
+    calling_ae_title: CT01
+    foreign_ae_title: RWS1
+    tls_ca: /etc/pacsguard/ca.crt
+    tls_client_certificate: /etc/pacsguard/ct01.crt
+    tls_client_key: /etc/pacsguard/ct01.key
+    web_url: http://10.20.0.5:8042
+  register: probe
+
+- name: Probe from a rogue position; any open port is a finding
+  dicom_probe:
+    host: 10.20.0.5
+    port: 4242
+    called_ae_title: ARCHIVE1
+    position: outside
+  delegate_to: rogue-vlan-host
+"""
+
+RETURN = r"""
+findings:
+  description: One entry per weakness found.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - id: PACS-NET-001
+      severity: critical
+      title: Association accepted from an unknown calling AE title
+      evidence: A-ASSOCIATE-AC to calling AE PGROGUE7F3A01BC (called AE ARCHIVE1)
+      remediation: Allowlist the peers ...
+      references: ["HHS HC3 Alert, June 2021: ..."]
+checks:
+  description: Every check by name (rule ID, C(reachable), C(transport), C(positive_control)) with
+    C(status) (pass, fail, error, skipped) and C(detail).
+  returned: always
+  type: dict
+  sample: {"PACS-TLS-002": {"status": "pass", "detail": "accepted: TLSv1.2, TLSv1.3"}}
+endpoint:
+  description: What the probe learned about the endpoint.
+  returned: always
+  type: dict
+  contains:
+    reachable: {description: TCP connect succeeded., type: bool}
+    source_address: {description: The probe's address as the endpoint sees it., type: str}
+    transport: {description: C(plaintext), C(tls) or C(unknown)., type: str}
+    tls: {description: The port speaks DICOM TLS., type: bool}
+    tls_versions_accepted: {description: TLS versions whose handshake the server completes., type: list}
+    certificate:
+      description: Server certificate facts (expiry, days left, self-signed, key type and bits,
+        signature hash); no subject names.
+      type: dict
+    implementation_class_uid: {description: Fingerprint from the A-ASSOCIATE-AC., type: str}
+    implementation_version_name: {description: Fingerprint from the A-ASSOCIATE-AC., type: str}
+    web: {description: Web probe statuses and entry counts., type: dict}
+  sample:
+    reachable: true
+    transport: tls
+    tls_versions_accepted: [TLSv1.2, TLSv1.3]
+    implementation_version_name: OFFIS_DCMTK_367
+verdict:
+  description: C(fail) (findings), C(pass) (no finding and the positive control was accepted, or
+    nothing answered from an outside position) or C(inconclusive).
+  returned: always
+  type: str
+  sample: inconclusive
+duration:
+  description: Seconds the probe took.
+  returned: always
+  type: float
+  sample: 0.31
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+try:
+    from ansible.module_utils.pacsguard.probe import ProbeInputError, Target, probe
+except ImportError:
+    PROBE_IMPORT_ERROR: str | None = traceback.format_exc()
+else:
+    PROBE_IMPORT_ERROR = None
+
+ARGUMENT_SPEC = {
+    "host": {"type": "str", "required": True},
+    "port": {"type": "int", "default": 104},
+    "called_ae_title": {"type": "str", "required": True},
+    "calling_ae_title": {"type": "str"},
+    "foreign_ae_title": {"type": "str"},
+    "peers": {"type": "list", "elements": "dict", "default": []},
+    "bind_address": {"type": "str"},
+    "tls_ca": {"type": "path"},
+    "tls_client_certificate": {"type": "path"},
+    "tls_client_key": {"type": "path", "no_log": False},
+    "tls_server_name": {"type": "str"},
+    "web_url": {"type": "str"},
+    "timeout": {"type": "float", "default": 5},
+    "intrusive": {"type": "bool", "default": False},
+    "position": {"type": "str", "default": "inside", "choices": ["inside", "outside"]},
+}
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=ARGUMENT_SPEC,
+        supports_check_mode=True,
+        required_together=[("tls_client_certificate", "tls_client_key")],
+    )
+    if PROBE_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("pynetdicom, pydicom and cryptography"),
+                         exception=PROBE_IMPORT_ERROR)
+    params = dict(module.params)
+    params["peers"] = tuple(params["peers"] or ())
+    try:
+        result = probe(Target(**params))
+    except ProbeInputError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, **result.as_dict())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+#!/usr/bin/python
+"""Ansible module: write the audit's JSON and JUnit reports and decide the gate."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: pacs_audit_report
+short_description: Write pacsguard audit reports (JSON, JUnit XML) and decide whether the run fails
+description:
+  - Collects the C(dicom_probe) results of every audited host into one JSON document (schema
+    C(pacsguard.audit/1)) and one JUnit XML file (a test suite per host, a test case per check, a
+    failure per finding), writes both atomically, and says whether the run must fail.
+  - The reports are the audit's output on the controller, not a change to any managed host, so
+    the module reports C(changed=false) and writes them in check mode too (a CI job running the
+    audit with C(--check) still gets its reports).
+version_added: "0.1.0"
+author: pacsguard
+options:
+  results:
+    description:
+      - Host name to its outcome, a dict with C(result) (the registered C(dicom_probe) result) and
+        C(error) (why the probe could not run). An empty outcome counts as an error.
+    type: dict
+    required: true
+  directory:
+    description: Where the reports go; created when missing.
+    type: path
+    required: true
+  basename:
+    description: File name stem; the module writes C(<basename>.json) and C(<basename>.junit.xml).
+    type: str
+    default: pacsguard-audit
+  fail_on:
+    description: The gate fails when a finding of this severity or worse exists.
+    type: str
+    choices: [info, low, medium, high, critical]
+    default: high
+  fail_on_inconclusive:
+    description: The gate also fails when a host's audit was inconclusive or could not run.
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+    description: Same behaviour in check mode (reports are output, not host state).
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Write the reports and decide the gate
+  pacs_audit_report:
+    results: "{{ pacs_audit_outcomes }}"
+    directory: "{{ playbook_dir }}/../reports"
+    fail_on: high
+  register: report
+"""
+
+RETURN = r"""
+gate:
+  description: C(fail) when the run must fail, else C(pass).
+  returned: always
+  type: str
+  sample: fail
+summary:
+  description: Counts (hosts, findings, by severity, gating findings) and inconclusive hosts.
+  returned: always
+  type: dict
+  sample: {"hosts": 3, "findings": 9, "gating_findings": 7, "gate": "fail"}
+summary_lines:
+  description: A short fixed-width table, one line per host, and the gate decision.
+  returned: always
+  type: list
+  elements: str
+paths:
+  description: Paths of the JSON and JUnit reports.
+  returned: always
+  type: dict
+  sample: {"json": "reports/pacsguard-audit.json", "junit": "reports/pacsguard-audit.junit.xml"}
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule
+
+try:
+    from ansible.module_utils.pacsguard.reports import (
+        build_report,
+        host_entry,
+        summary_lines,
+        write_reports,
+    )
+except ImportError:
+    REPORTS_IMPORT_ERROR: str | None = traceback.format_exc()
+else:
+    REPORTS_IMPORT_ERROR = None
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "results": {"type": "dict", "required": True},
+            "directory": {"type": "path", "required": True},
+            "basename": {"type": "str", "default": "pacsguard-audit"},
+            "fail_on": {"type": "str", "default": "high",
+                        "choices": ["info", "low", "medium", "high", "critical"]},
+            "fail_on_inconclusive": {"type": "bool", "default": True},
+        },
+        supports_check_mode=True,
+    )
+    if REPORTS_IMPORT_ERROR:
+        module.fail_json(msg="pacsguard module_utils not importable", exception=REPORTS_IMPORT_ERROR)
+    hosts = []
+    for name, outcome in sorted(module.params["results"].items()):
+        outcome = outcome or {}
+        probe_result = outcome.get("result") or {}
+        error = outcome.get("error") or ("" if probe_result.get("checks") else
+                                         "no probe result (vantage unreachable or play aborted)")
+        hosts.append(host_entry(name, probe_result, error))
+    report = build_report(hosts, module.params["fail_on"], module.params["fail_on_inconclusive"])
+    try:
+        paths = write_reports(report, module.params["directory"], module.params["basename"])
+    except OSError as exc:
+        module.fail_json(msg=f"cannot write reports to {module.params['directory']}: {exc}")
+    module.exit_json(changed=False, gate=report["summary"]["gate"], summary=report["summary"],
+                     summary_lines=summary_lines(report), paths=paths)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""Audit reports: one JSON document per run (stable schema) and JUnit XML for CI front-ends.
+
+JUnit layout: one <testsuite> per host, one <testcase> per check (rule) on that host; a failed
+check carries one <failure> per finding, a check that could not run an <error>, one that does
+not apply <skipped>. Jenkins and GitLab show these natively.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import tempfile
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from . import __version__
+from .findings import RULES, SEVERITIES, at_or_above
+
+SCHEMA = "pacsguard.audit/1"
+
+
+def host_entry(name: str, probe_result: dict[str, Any] | None, error: str = "") -> dict[str, Any]:
+    """One host's part of the report; ``error`` when the probe itself could not run."""
+    if error or not probe_result:
+        return {"name": name, "verdict": "error", "error": error or "no probe result",
+                "endpoint": {}, "checks": {}, "findings": []}
+    return {
+        "name": name,
+        "verdict": probe_result.get("verdict", "error"),
+        "error": "",
+        "endpoint": probe_result.get("endpoint", {}),
+        "checks": probe_result.get("checks", {}),
+        "findings": probe_result.get("findings", []),
+    }
+
+
+def build_report(hosts: list[dict[str, Any]], fail_on: str, fail_on_inconclusive: bool,
+                 now: datetime.datetime | None = None) -> dict[str, Any]:
+    """The JSON report document, with its summary and gate decision."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    findings = [f for host in hosts for f in host["findings"]]
+    gating = at_or_above(findings, fail_on)
+    unsure = [h["name"] for h in hosts if h["verdict"] in ("inconclusive", "error")]
+    failed = bool(gating) or (fail_on_inconclusive and bool(unsure))
+    return {
+        "schema": SCHEMA,
+        "tool": {"name": "pacsguard", "version": __version__},
+        "generated_at": now.isoformat(timespec="seconds"),
+        "fail_on": fail_on,
+        "fail_on_inconclusive": fail_on_inconclusive,
+        "summary": {
+            "hosts": len(hosts),
+            "findings": len(findings),
+            "by_severity": {sev: sum(f["severity"] == sev for f in findings)
+                            for sev in reversed(SEVERITIES)},
+            "gating_findings": len(gating),
+            "inconclusive_hosts": unsure,
+            "gate": "fail" if failed else "pass",
+        },
+        "hosts": hosts,
+    }
+
+
+def junit_xml(report: dict[str, Any]) -> bytes:
+    """The report as JUnit XML."""
+    suites = ET.Element("testsuites", name="pacsguard audit")
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for host in report["hosts"]:
+        suite = ET.SubElement(suites, "testsuite", name=host["name"])
+        counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+        cases = host["checks"] or {"probe": {"status": "error", "detail": host["error"]}}
+        by_rule = {f["id"]: f for f in host["findings"]}
+        for check, outcome in cases.items():
+            counts["tests"] += 1
+            case = ET.SubElement(suite, "testcase", name=_case_name(check),
+                                 classname=f"pacsguard.{host['name']}")
+            status, detail = outcome["status"], outcome["detail"]
+            if status == "fail" and check in by_rule:
+                finding = by_rule[check]
+                counts["failures"] += 1
+                failure = ET.SubElement(case, "failure", type=finding["severity"],
+                                        message=f"[{finding['severity']}] {finding['title']}")
+                failure.text = (f"Evidence: {finding['evidence']}\n"
+                                f"Remediation: {finding['remediation']}\n"
+                                f"References: {'; '.join(finding['references'])}")
+            elif status in ("error", "fail"):
+                counts["errors"] += 1
+                ET.SubElement(case, "error", message=detail)
+            elif status == "skipped":
+                counts["skipped"] += 1
+                ET.SubElement(case, "skipped", message=detail)
+            else:
+                ET.SubElement(case, "system-out").text = detail
+        for key, value in counts.items():
+            suite.set(key, str(value))
+            totals[key] += value
+    for key, value in totals.items():
+        suites.set(key, str(value))
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+
+
+def _case_name(check: str) -> str:
+    """'PACS-NET-001 Association accepted ...' for rules, 'positive control' for the others."""
+    rule = RULES.get(check)
+    return f"{check} {rule.title}" if rule else check.replace("_", " ")
+
+
+def summary_lines(report: dict[str, Any]) -> list[str]:
+    """A short fixed-width table for the end of a run: one line per host, then the gate."""
+    header = f"{'host':<24} {'verdict':<13} {'crit':>4} {'high':>4} {'med':>4} {'low':>4}  rules"
+    lines = [header, "-" * len(header)]
+    for host in report["hosts"]:
+        sev = [sum(f["severity"] == s for f in host["findings"])
+               for s in ("critical", "high", "medium", "low")]
+        rules = ",".join(sorted({f["id"].replace("PACS-", "") for f in host["findings"]}))
+        lines.append(f"{host['name'][:24]:<24} {host['verdict']:<13} "
+                     f"{sev[0]:>4} {sev[1]:>4} {sev[2]:>4} {sev[3]:>4}  {rules or '-'}")
+    summary = report["summary"]
+    lines.append(f"gate: {summary['gate'].upper()} (fail on {report['fail_on']} or worse"
+                 f"{', or an inconclusive host' if report['fail_on_inconclusive'] else ''}); "
+                 f"{summary['gating_findings']} gating finding(s) of {summary['findings']}")
+    return lines
+
+
+def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
+    """Write via a temporary file in the same directory and rename over the target."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".pacsguard-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_reports(report: dict[str, Any], directory: str, basename: str = "pacsguard-audit"
+                  ) -> dict[str, str]:
+    """Write <basename>.json and <basename>.junit.xml into ``directory``; return their paths."""
+    paths = {
+        "json": os.path.join(directory, f"{basename}.json"),
+        "junit": os.path.join(directory, f"{basename}.junit.xml"),
+    }
+    write_atomic(paths["json"], (json.dumps(report, indent=2, sort_keys=False) + "\n").encode())
+    write_atomic(paths["junit"], junit_xml(report))
+    return paths
