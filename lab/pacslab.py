@@ -30,14 +30,14 @@ from pacsguard import jsonc  # noqa: E402
 
 DEBIAN_ORTHANC_CONFIG = Path("/etc/orthanc/orthanc.json")
 BCP195_OPENSSL_POLICY = """\
-# Scoped OpenSSL policy for one service: TLS 1.2+ with the non-downgrading BCP 195 suites.
+# Scoped OpenSSL policy for one service: {min_protocol}+ with the non-downgrading BCP 195 suites.
 openssl_conf = pacsguard_init
 [pacsguard_init]
 ssl_conf = pacsguard_ssl
 [pacsguard_ssl]
 system_default = pacsguard_tls
 [pacsguard_tls]
-MinProtocol = TLSv1.2
+MinProtocol = {min_protocol}
 CipherString = ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:\
 ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:\
 DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384
@@ -147,6 +147,31 @@ def make_pki(folder: Path, client_names: tuple[str, ...] = ("CT01",)) -> dict[st
     return paths
 
 
+def make_self_signed(folder: Path, days: int) -> tuple[str, str]:
+    """A self-signed RSA server certificate valid until ``days`` from now (negative: expired)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    folder.mkdir(parents=True, exist_ok=True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pacs.lab")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now + datetime.timedelta(days=days - 365))
+            .not_valid_after(now + datetime.timedelta(days=days))
+            .sign(key, hashes.SHA256()))
+    crt, pem_key = folder / "self.crt", folder / "self.key"
+    crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    pem_key.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                          serialization.PrivateFormat.TraditionalOpenSSL,
+                                          serialization.NoEncryption()))
+    pem_key.chmod(0o600)
+    return str(crt), str(pem_key)
+
+
 # -- Orthanc ------------------------------------------------------------------------------
 def debian_orthanc_defaults() -> dict[str, Any]:
     """The keys of Debian's /etc/orthanc/orthanc.json (comments removed)."""
@@ -154,8 +179,12 @@ def debian_orthanc_defaults() -> dict[str, Any]:
 
 
 def start_orthanc(workdir: Path, name: str, settings: dict[str, Any] | None = None,
-                  openssl_policy: bool = False, deadline: float = 60.0) -> Server:
-    """Start Orthanc with Debian's defaults overlaid by ``settings`` on free loopback ports."""
+                  openssl_policy: str | None = None, deadline: float = 60.0) -> Server:
+    """Start Orthanc with Debian's defaults overlaid by ``settings`` on free loopback ports.
+
+    ``openssl_policy`` ("TLSv1.2" or "TLSv1.3") starts it under a service-scoped OpenSSL
+    configuration with that minimum protocol and the BCP 195 cipher string.
+    """
     workdir = Path(workdir) / name
     (workdir / "config").mkdir(parents=True, exist_ok=True)
     dicom_port, http_port = free_port(), free_port()
@@ -173,7 +202,7 @@ def start_orthanc(workdir: Path, name: str, settings: dict[str, Any] | None = No
     env = dict(os.environ)
     if openssl_policy:
         policy = workdir / "openssl-bcp195.cnf"
-        policy.write_text(BCP195_OPENSSL_POLICY)
+        policy.write_text(BCP195_OPENSSL_POLICY.format(min_protocol=openssl_policy))
         env["OPENSSL_CONF"] = str(policy)
     log = open(workdir / "orthanc.log", "wb")  # noqa: SIM115 - lives as long as the process
     proc = subprocess.Popen(["/usr/sbin/Orthanc", str(workdir / "config")], stdout=log,

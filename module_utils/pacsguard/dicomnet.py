@@ -104,28 +104,28 @@ def _associate(
 
     pynetdicom sometimes processes the peer's closing of the connection before the A-ASSOCIATE-RJ
     that preceded it and reports an abort (seen against dcmqrscp in about one rejection in two);
-    the received PDUs are the ground truth.
+    the received PDUs are the ground truth. A refused DIMSE request may abort the association
+    (Orthanc does): the next check then gets a fresh one.
     """
-    connected: list[bool] = []
-    received: list[Any] = []
-    handlers = [
-        (evt.EVT_CONN_OPEN, lambda _event: connected.append(True)),
-        (evt.EVT_PDU_RECV, lambda event: received.append(event.pdu)),
-    ]
-    tls_args = (transport.tls, transport.server_name) if transport.tls else None
-    bind = (transport.bind_address, 0) if transport.bind_address else None
-    started = time.monotonic()
-    assoc = ae.associate(transport.host, transport.port, ae_title=called_ae, bind_address=bind,
-                         tls_args=tls_args, evt_handlers=handlers)
-    elapsed = time.monotonic() - started
+    assoc, received, connected, elapsed = _open(ae, transport, called_ae)
     outcome = Outcome("aborted", "", calling_ae, called_ae)
     reject = next((pdu for pdu in received if isinstance(pdu, A_ASSOCIATE_RJ)), None)
     if assoc.is_established:
         outcome.kind, outcome.detail = "accepted", "A-ASSOCIATE-AC"
         outcome.implementation_class_uid = _text(assoc.acceptor.implementation_class_uid)
         outcome.implementation_version_name = _text(assoc.acceptor.implementation_version_name)
-        outcome.dimse = {name: _DIMSE[name](assoc) for name in dimse}
-        assoc.release()
+        for name in dimse:
+            if not assoc.is_established:
+                assoc = _open(ae, transport, called_ae)[0]
+            if not assoc.is_established:
+                outcome.dimse[name] = {"allowed": False, "status": "association not re-established"}
+                continue
+            outcome.dimse[name] = _DIMSE[name](assoc)
+            if not outcome.dimse[name]["status"].startswith("0x"):
+                # refused by an abort: let the association wind down before the next check
+                assoc.join(transport.timeout)
+        if assoc.is_established:
+            assoc.release()
     elif reject is not None:
         outcome.kind = "rejected"
         outcome.detail = (f"A-ASSOCIATE-RJ (result {reject.result}, source {reject.source}, "
@@ -140,6 +140,22 @@ def _associate(
     else:
         outcome.detail = "connection closed before any A-ASSOCIATE answer"
     return outcome
+
+
+def _open(ae: AE, transport: Transport, called_ae: str) -> tuple[Any, list[Any], bool, float]:
+    """ae.associate() with event capture: (association, PDUs received, connected, seconds)."""
+    connected: list[bool] = []
+    received: list[Any] = []
+    handlers = [
+        (evt.EVT_CONN_OPEN, lambda _event: connected.append(True)),
+        (evt.EVT_PDU_RECV, lambda event: received.append(event.pdu)),
+    ]
+    tls_args = (transport.tls, transport.server_name) if transport.tls else None
+    bind = (transport.bind_address, 0) if transport.bind_address else None
+    started = time.monotonic()
+    assoc = ae.associate(transport.host, transport.port, ae_title=called_ae, bind_address=bind,
+                         tls_args=tls_args, evt_handlers=handlers)
+    return assoc, received, bool(connected), time.monotonic() - started
 
 
 def _text(value: object) -> str | None:

@@ -17,6 +17,7 @@ import socket
 import ssl
 import tempfile
 import threading
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,12 +42,14 @@ NON_BCP195_CIPHER_STRING = "ALL:COMPLEMENTOFDEFAULT:" + ":".join(
     f"!{name}" for name in BCP195_TLS12_SUITES
 ) + ":@SECLEVEL=0"
 
-TLS_VERSIONS: dict[str, ssl.TLSVersion] = {
-    "TLSv1.0": ssl.TLSVersion.TLSv1,
-    "TLSv1.1": ssl.TLSVersion.TLSv1_1,
-    "TLSv1.2": ssl.TLSVersion.TLSv1_2,
-    "TLSv1.3": ssl.TLSVersion.TLSv1_3,
-}
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    TLS_VERSIONS: dict[str, ssl.TLSVersion] = {
+        "TLSv1.0": ssl.TLSVersion.TLSv1,
+        "TLSv1.1": ssl.TLSVersion.TLSv1_1,
+        "TLSv1.2": ssl.TLSVersion.TLSv1_2,
+        "TLSv1.3": ssl.TLSVersion.TLSv1_3,
+    }
 EXPIRY_WARNING_DAYS = 30
 
 
@@ -148,8 +151,11 @@ def _measuring_context(
         ctx.load_cert_chain(*identity)
     ctx.check_hostname = False
     ctx.set_ciphers(ciphers or "ALL:@SECLEVEL=0")
-    ctx.minimum_version = version or ssl.TLSVersion.TLSv1
-    ctx.maximum_version = version or ssl.TLSVersion.TLSv1_3
+    with warnings.catch_warnings():
+        # TLS 1.0/1.1 are deprecated in Python; offering them is the point of the measurement.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = version or ssl.TLSVersion.TLSv1
+        ctx.maximum_version = version or ssl.TLSVersion.TLSv1_3
     if verify:
         ctx.verify_mode = ssl.CERT_REQUIRED
         ctx.load_verify_locations(cadata=throwaway_identity().pem)

@@ -1,0 +1,42 @@
+import pytest
+
+from pacsguard.probe import ProbeInputError, Target, choose_controls, probe, rogue_ae_title
+from pacsguard.aetitle import validate_ae_title
+
+PEERS = (
+    {"ae_title": "CT01", "address": "10.20.0.11"},
+    {"ae_title": "MODALITIES", "address": "10.30.0.0/24"},
+    {"ae_title": "RWS1", "address": "10.20.1.5"},
+    {"ae_title": "BROKEN", "address": "not-an-ip"},
+)
+
+
+def test_controls_follow_the_source_address():
+    assert choose_controls(PEERS, "10.20.0.11") == ("CT01", "MODALITIES")
+    assert choose_controls(PEERS, "10.30.0.77") == ("MODALITIES", "CT01")
+    assert choose_controls(PEERS, "192.0.2.1") == (None, "CT01")
+    assert choose_controls((), "10.20.0.11") == (None, None)
+
+
+def test_rogue_title_is_a_valid_unknown_ae():
+    title = rogue_ae_title()
+    assert validate_ae_title(title) == (True, "")
+    assert title.startswith("PGROGUE") and title != rogue_ae_title()
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"called_ae_title": "X" * 17}, "called_ae_title"),
+    ({"calling_ae_title": "CT\\01"}, "calling_ae_title"),
+    ({"foreign_ae_title": ""}, "foreign_ae_title"),
+    ({"port": 0}, "port 0"),
+    ({"timeout": 0}, "timeout"),
+    ({"position": "sideways"}, "position"),
+    ({"tls_client_certificate": "/x.crt"}, "go together"),
+    ({"web_url": "ftp://x"}, "web_url"),
+    ({"tls_ca": "/nonexistent/ca.crt"}, "TLS material unusable"),
+])
+def test_bad_input_is_refused_before_any_network_traffic(kwargs, message):
+    # Loopback only: were the input accepted, the probe would run and return instead of raising.
+    args = {"host": "127.0.0.1", "port": 9, "called_ae_title": "ARCHIVE1", **kwargs}
+    with pytest.raises(ProbeInputError, match=message):
+        probe(Target(**args))

@@ -1,0 +1,75 @@
+import json
+import xml.etree.ElementTree as ET
+
+from pacsguard.findings import make_finding
+from pacsguard.reports import build_report, host_entry, junit_xml, summary_lines, write_reports
+
+
+def _result(verdict, findings, checks):
+    return {"verdict": verdict, "endpoint": {"host": "127.0.0.1"},
+            "findings": [f.as_dict() for f in findings], "checks": checks}
+
+
+def _sample_hosts():
+    open_finding = make_finding("PACS-NET-001", "A-ASSOCIATE-AC to calling AE PGROGUE1")
+    echo_finding = make_finding("PACS-NET-004", "C-ECHO answered 0x0000")
+    insecure = _result("fail", [open_finding, echo_finding], {
+        "positive_control": {"status": "pass", "detail": "A-ASSOCIATE-AC"},
+        "PACS-NET-001": {"status": "fail", "detail": open_finding.evidence},
+        "PACS-NET-004": {"status": "fail", "detail": echo_finding.evidence},
+        "PACS-NET-005": {"status": "skipped", "detail": "intrusive checks not allowed"},
+    })
+    clean = _result("pass", [], {
+        "positive_control": {"status": "pass", "detail": "A-ASSOCIATE-AC"},
+        "PACS-NET-001": {"status": "pass", "detail": "A-ASSOCIATE-RJ"},
+    })
+    return [host_entry("insecure", insecure), host_entry("clean", clean),
+            host_entry("broken", None, "TLS material unusable")]
+
+
+def test_gate_fails_on_threshold_and_inconclusive():
+    hosts = _sample_hosts()
+    report = build_report(hosts, "high", fail_on_inconclusive=False)
+    assert report["summary"]["gate"] == "fail"
+    assert report["summary"]["gating_findings"] == 1
+    assert report["summary"]["by_severity"]["medium"] == 1
+    assert build_report(hosts[1:2], "high", True)["summary"]["gate"] == "pass"
+    # only a medium finding: passes at high, fails at medium
+    medium_only = [host_entry("m", _result("fail", [make_finding("PACS-NET-004", "e")], {}))]
+    assert build_report(medium_only, "high", False)["summary"]["gate"] == "pass"
+    assert build_report(medium_only, "medium", False)["summary"]["gate"] == "fail"
+    # a host that could not be probed fails the gate only when asked to
+    assert build_report(hosts[1:], "critical", True)["summary"]["gate"] == "fail"
+    assert build_report(hosts[1:], "critical", False)["summary"]["gate"] == "pass"
+    assert report["summary"]["inconclusive_hosts"] == ["broken"]
+
+
+def test_junit_has_a_case_per_check_and_a_failure_per_finding(tmp_path):
+    report = build_report(_sample_hosts(), "high", True)
+    paths = write_reports(report, str(tmp_path / "out"))
+    root = ET.parse(paths["junit"]).getroot()
+    assert root.tag == "testsuites"
+    suites = {s.get("name"): s for s in root.findall("testsuite")}
+    assert set(suites) == {"insecure", "clean", "broken"}
+    insecure = suites["insecure"]
+    assert (insecure.get("tests"), insecure.get("failures"), insecure.get("skipped")) == ("4", "2", "1")
+    failures = insecure.findall("testcase/failure")
+    assert {f.get("type") for f in failures} == {"critical", "medium"}
+    case = next(c for c in insecure.findall("testcase") if c.find("failure") is not None)
+    assert case.get("classname") == "pacsguard.insecure"
+    assert case.get("name").startswith("PACS-NET-00")
+    assert "Remediation:" in case.find("failure").text
+    assert suites["clean"].get("failures") == "0"
+    assert suites["broken"].get("errors") == "1"
+    assert root.get("failures") == "2"
+    document = json.loads((tmp_path / "out" / "pacsguard-audit.json").read_text())
+    assert document["schema"] == "pacsguard.audit/1"
+    assert [h["name"] for h in document["hosts"]] == ["insecure", "clean", "broken"]
+
+
+def test_summary_lines_count_per_host():
+    lines = summary_lines(build_report(_sample_hosts(), "high", True))
+    insecure = next(line for line in lines if line.startswith("insecure"))
+    assert insecure.split()[1:6] == ["fail", "1", "0", "1", "0"]
+    assert "NET-001,NET-004" in insecure
+    assert lines[-1].startswith("gate: FAIL")

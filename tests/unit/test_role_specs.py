@@ -1,0 +1,23 @@
+"""Role defaults and meta/argument_specs.yml must not drift apart."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROLES = Path(__file__).resolve().parents[2] / "roles"
+SHARED_POLICY = {"pacs_ae_title", "pacs_dicom_port", "pacs_peers", "pacs_product", "pacs_http_port",
+                 "pacs_tls", "pacs_admin_sources"}
+
+
+@pytest.mark.parametrize("role", sorted(p.name for p in ROLES.iterdir() if p.is_dir()))
+def test_defaults_match_argument_specs(role):
+    defaults = yaml.safe_load((ROLES / role / "defaults" / "main.yml").read_text()) or {}
+    specs = yaml.safe_load((ROLES / role / "meta" / "argument_specs.yml").read_text())
+    options = specs["argument_specs"]["main"]["options"]
+    own = {name: spec for name, spec in options.items() if name not in SHARED_POLICY}
+    assert set(defaults) == set(own), "defaults and argument_specs list different variables"
+    for name, value in defaults.items():
+        assert own[name].get("default") == value, f"{name}: default differs from argument_specs"
+        assert own[name].get("description"), f"{name}: no description"
+        assert name.startswith(role + "_"), f"{name}: not prefixed with the role name"
