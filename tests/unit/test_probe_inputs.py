@@ -1,7 +1,7 @@
 import pytest
 
-from pacsguard.probe import ProbeInputError, Target, choose_controls, probe, rogue_ae_title
 from pacsguard.aetitle import validate_ae_title
+from pacsguard.probe import ProbeInputError, Target, choose_controls, probe, rogue_ae_title
 
 PEERS = (
     {"ae_title": "CT01", "address": "10.20.0.11"},

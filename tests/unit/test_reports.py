@@ -2,7 +2,7 @@ import json
 import xml.etree.ElementTree as ET
 
 from pacsguard.findings import make_finding
-from pacsguard.reports import build_report, host_entry, junit_xml, summary_lines, write_reports
+from pacsguard.reports import build_report, host_entry, summary_lines, write_reports
 
 
 def _result(verdict, findings, checks):

@@ -1,0 +1,98 @@
+"""The module run ad hoc, and the audit playbook end to end, as a user runs them."""
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import tls_args
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+ENV = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_LOCALHOST_WARNING="false",
+           ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_STDOUT_CALLBACK="json",
+           ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
+
+
+def adhoc(args: str) -> dict:
+    run = subprocess.run([str(BIN / "ansible"), "localhost", "-m", "dicom_probe", "-a", args],
+                         cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120)
+    return json.loads(run.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+
+
+def test_adhoc_module_reports_rule_ids(dcmqrscp_open):
+    result = adhoc(f"host=127.0.0.1 port={dcmqrscp_open.port} called_ae_title=DCMQRSCP "
+                   "calling_ae_title=CT01 timeout=3")
+    assert result["changed"] is False
+    assert {"PACS-NET-001", "PACS-NET-003", "PACS-TLS-001"} <= {f["id"] for f in result["findings"]}
+
+
+def test_adhoc_module_refuses_bad_input_with_one_clear_error(dcmqrscp_open):
+    result = adhoc(f"host=127.0.0.1 port={dcmqrscp_open.port} called_ae_title=ABCDEFGHIJKLMNOPQ")
+    assert result.get("failed") is True
+    assert result["msg"] == ("called_ae_title 'ABCDEFGHIJKLMNOPQ' is 17 characters long; "
+                             "at most 16 (PS3.5 6.2)")
+
+
+def _playbook(tmp_path, hosts: dict, *extra: str) -> tuple[subprocess.CompletedProcess, Path]:
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"children": {"pacs": {"hosts": hosts}}}}))
+    reports = tmp_path / "reports"
+    run = subprocess.run(
+        [str(BIN / "ansible-playbook"), "-i", str(inventory), "playbooks/audit.yml",
+         "-e", f"pacs_audit_report_dir={reports}", *extra],
+        cwd=ROOT, env={**ENV, "ANSIBLE_STDOUT_CALLBACK": "default"}, capture_output=True, text=True,
+        timeout=300)
+    return run, reports
+
+
+def _node(server, **more):
+    peers = [{"name": "ct", "ae_title": "CT01", "address": "127.0.0.1"},
+             {"name": "rws", "ae_title": "RWS1", "address": "127.0.0.3"}]
+    return {"ansible_host": server.host, "pacs_product": "orthanc", "pacs_ae_title": server.ae_title,
+            "pacs_dicom_port": server.port, "pacs_http_port": int(server.web_url.rsplit(":", 1)[1]),
+            "pacs_peers": peers, "pacs_audit_timeout": 3, **more}
+
+
+def test_audit_playbook_fails_on_the_insecure_node_and_writes_reports(tmp_path, orthanc_default,
+                                                                     orthanc_tls13, pki):
+    hosts = {"insecure": _node(orthanc_default),
+             "hardened": _node(orthanc_tls13, **{f"pacs_audit_{k}": v for k, v in tls_args(pki).items()})}
+    run, reports = _playbook(tmp_path, hosts)
+    assert run.returncode != 0, run.stdout
+    assert "gate: FAIL" in run.stdout
+    document = json.loads((reports / "pacsguard-audit.json").read_text())
+    verdicts = {h["name"]: h["verdict"] for h in document["hosts"]}
+    assert verdicts == {"insecure": "fail", "hardened": "pass"}
+    suites = {s.get("name"): s for s in ET.parse(reports / "pacsguard-audit.junit.xml").getroot()}
+    assert int(suites["insecure"].get("failures")) >= 5
+    assert suites["hardened"].get("failures") == "0"
+
+
+def test_audit_playbook_passes_a_hardened_node(tmp_path, orthanc_tls13, pki):
+    node = _node(orthanc_tls13, **{f"pacs_audit_{k}": v for k, v in tls_args(pki).items()})
+    run, reports = _playbook(tmp_path, {"hardened": node})
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "gate: PASS" in run.stdout
+    assert json.loads((reports / "pacsguard-audit.json").read_text())["summary"]["findings"] == 0
+
+
+def test_audit_gate_threshold_and_unprobeable_host(tmp_path, orthanc_hardened):
+    # hardened but plaintext: one high finding (PACS-TLS-001) passes a critical gate ...
+    node = _node(orthanc_hardened)
+    run, _ = _playbook(tmp_path, {"plain": node}, "-e", "pacs_audit_fail_on=critical")
+    assert run.returncode == 0, run.stdout[-3000:]
+    # ... and a host whose probe cannot run (bad AE title in its policy) fails the gate
+    broken = _node(orthanc_hardened, pacs_ae_title="BAD\\AE")
+    run, reports = _playbook(tmp_path, {"plain": node, "broken": broken}, "-e",
+                             "pacs_audit_fail_on=critical")
+    assert run.returncode != 0
+    document = json.loads((reports / "pacsguard-audit.json").read_text())
+    broken_entry = next(h for h in document["hosts"] if h["name"] == "broken")
+    assert "backslash" in broken_entry["error"]
