@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/python lab/demo.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check library module_utils lab tests bench
+	$(BIN)/ruff check library module_utils lab tests bench tools
 	$(BIN)/ansible-lint --offline playbooks roles
 
 unit: $(STAMP)

@@ -63,6 +63,21 @@ def start_lab() -> tuple[list[pacslab.Server], dict]:
     return servers, inventory
 
 
+def show_findings(report_file: Path) -> None:
+    """Each host's findings from the JSON report, worst first."""
+    import json
+
+    from pacsguard.findings import severity_rank
+
+    report = json.loads(report_file.read_text())
+    print("== Findings")
+    for host in report["hosts"]:
+        print(f"   {host['name']} ({host['verdict']})")
+        for finding in sorted(host["findings"], key=lambda f: -severity_rank(f["severity"])):
+            print(f"     {finding['severity']:<8} {finding['id']}  {finding['evidence']}")
+    print()
+
+
 def main() -> int:
     pacslab.remove(LAB)
     LAB.mkdir(parents=True)
@@ -86,6 +101,7 @@ def main() -> int:
         if audit.returncode == 0:
             print("== UNEXPECTED: the audit passed an insecure lab")
             return 1
+        show_findings(ROOT / "reports" / "pacsguard-audit.json")
         print(f"== The audit failed the run (exit {audit.returncode}), as it must for this lab.")
         print(f"   Reports: {ROOT / 'reports' / 'pacsguard-audit.json'}")
         print(f"            {ROOT / 'reports' / 'pacsguard-audit.junit.xml'}")

@@ -21,3 +21,12 @@ def test_defaults_match_argument_specs(role):
         assert own[name].get("default") == value, f"{name}: default differs from argument_specs"
         assert own[name].get("description"), f"{name}: no description"
         assert name.startswith(role + "_"), f"{name}: not prefixed with the role name"
+
+
+def test_role_readmes_match_argument_specs():
+    import subprocess
+    import sys
+
+    tool = Path(__file__).resolve().parents[2] / "tools" / "role_readme.py"
+    run = subprocess.run([sys.executable, str(tool), "--check"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout
