@@ -154,6 +154,8 @@ def probe(target: Target) -> Result:
     run.firewall_check()
     result.verdict = _verdict(result, target.position)
     result.duration = time.monotonic() - started
+    LOG.debug("probe %s:%s: %s, %d finding(s) in %.3f s", target.host, target.port,
+              result.verdict, len(result.findings), result.duration)
     return result
 
 
