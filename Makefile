@@ -6,18 +6,22 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: all venv demo test unit integration lint bench clean
+.PHONY: all venv system demo test unit integration lint bench clean
 
 all: test
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt | system
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
 
-demo: $(STAMP)
+# Debian packages of the real servers (orthanc, dcmtk, nmap) and python3-venv; apt only when missing.
+system:
+	bash scripts/system-packages.sh
+
+demo: system $(STAMP)
 	$(BIN)/python lab/demo.py
 
 lint: $(STAMP)
@@ -27,13 +31,13 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
-integration: $(STAMP)
+integration: system $(STAMP)
 	$(BIN)/pytest -q tests/integration
 
-test: $(STAMP) lint
+test: system $(STAMP) lint
 	$(BIN)/pytest -q tests
 
-bench: $(STAMP)
+bench: system $(STAMP)
 	$(BIN)/python bench/probe_vs_nmap.py
 
 clean:
