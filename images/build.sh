@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Build pacsguard's test-host images locally, with no registry: a Debian bookworm rootfs made by
+# debootstrap from the mirror this machine's apt already uses, imported into podman, then layered
+# (systemd, Orthanc, DCMTK, a probe venv from wheels downloaded on the controller). Cached: an image
+# that exists is not rebuilt (FORCE=1 rebuilds). Usage: images/build.sh [base|systemd|orthanc|peer|all]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+build="$here/build"
+export CONTAINERS_CONF="${CONTAINERS_CONF:-$here/containers.conf}"
+prefix="localhost/pacsguard"
+want="${1:-all}"
+
+have_image() { [ "${FORCE:-0}" != 1 ] && podman image exists "$1"; }
+
+# The first deb mirror for bookworm in the machine's own apt configuration.
+apt_mirror() {
+  local uri
+  uri="$(awk '/^URIs:/{u=$2} /^Suites:/{ if ($0 ~ /bookworm( |$)/ && u != "") { print u; exit } }' \
+    /etc/apt/sources.list.d/*.sources 2>/dev/null || true)"
+  if [ -z "$uri" ]; then
+    uri="$(awk '$1=="deb" && $3=="bookworm" {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)"
+  fi
+  [ -n "$uri" ] || { echo "no bookworm mirror found in this machine's apt sources" >&2; exit 1; }
+  echo "$uri"
+}
+
+build_base() {
+  local image="$prefix/bookworm-base"
+  have_image "$image" && return 0
+  local rootfs="$build/rootfs"
+  rm -rf "$rootfs" && mkdir -p "$build"
+  local mirror; mirror="$(apt_mirror)"
+  echo "== debootstrap bookworm (minbase) from the machine's apt mirror"
+  debootstrap --variant=minbase --include=netbase,ca-certificates bookworm "$rootfs" "$mirror" \
+    >"$build/debootstrap.log" 2>&1 || { tail -20 "$build/debootstrap.log" >&2; exit 1; }
+  # The image uses the same sources and apt options as the machine that built it.
+  cp /etc/apt/sources.list.d/*.sources "$rootfs/etc/apt/sources.list.d/" 2>/dev/null || true
+  [ -n "$(ls "$rootfs/etc/apt/sources.list.d/" 2>/dev/null)" ] && rm -f "$rootfs/etc/apt/sources.list"
+  grep -h '^Acquire::Check-\(Valid-Until\|Date\)' /etc/apt/apt.conf.d/* \
+    >"$rootfs/etc/apt/apt.conf.d/90pacsguard-host" 2>/dev/null || true
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  tar -C "$rootfs" -cf "$build/rootfs.tar" .
+  podman import --quiet "$build/rootfs.tar" "$image" >/dev/null
+  rm -rf "$rootfs" "$build/rootfs.tar"
+}
+
+build_layer() {
+  local name="$1"; shift
+  local image="$prefix/$name"
+  have_image "$image" && return 0
+  echo "== podman build $image"
+  podman build --quiet --layers=false -t "$image" "$@" -f "$here/Containerfile.$name" "$here" >/dev/null
+}
+
+# Wheels for the probe venv inside the peer image, taken from the controller's own pip configuration.
+peer_wheels() {
+  local dir="$build/wheels" arch; arch="$(uname -m)"
+  rm -rf "$dir" && mkdir -p "$dir"
+  "${PYTHON:-python3}" -m pip download --quiet --disable-pip-version-check --only-binary=:all: \
+    --python-version 3.11 --implementation cp --platform manylinux2014_$arch \
+    --platform manylinux_2_28_$arch --platform manylinux_2_34_$arch --platform any \
+    -d "$dir" -r "$here/peer-requirements.txt"
+}
+
+case "$want" in
+  base) build_base ;;
+  systemd) build_base; build_layer systemd ;;
+  orthanc) build_base; build_layer systemd; build_layer orthanc ;;
+  peer) build_base; build_layer systemd; have_image "$prefix/peer" || peer_wheels; build_layer peer ;;
+  all)
+    build_base; build_layer systemd; build_layer orthanc
+    have_image "$prefix/peer" || peer_wheels; build_layer peer ;;
+  *) echo "usage: $0 [base|systemd|orthanc|peer|all]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,203 @@
+#!/usr/bin/python
+"""Ansible module: set keys in Orthanc's configuration directory, idempotently and atomically."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: orthanc_config
+short_description: Set keys in Orthanc's configuration directory without ever defining one twice
+description:
+  - Orthanc reads every C(*.json) file of its configuration directory (JSON with C(//) and
+    C(/* */) comments), merges their top-level keys, and refuses to start when a key is defined in
+    two files. This module sets top-level keys where Orthanc will read them once: a key already
+    defined in some file is changed in that file (in place: comments and every other line stay as
+    they were); a key defined nowhere is added to O(file).
+  - A directory that already defines a key twice is refused with the key and both files named,
+    before anything is written.
+  - Values are compared after parsing, so formatting differences are not changes. Keys listed in
+    O(merge) are objects updated entry by entry (e.g. add one C(DicomModalities) entry and keep the
+    others); other keys are replaced whole.
+  - Each changed file is written to a temporary file in the same directory and moved into place;
+    with O(backup) the previous version is kept next to it (a name Orthanc does not load).
+  - Before writing, the merged result is checked the way Orthanc checks it at start-up: with
+    C(DicomTlsEnabled) true, the certificate, key and trusted-certificates files must exist.
+  - Secrets (O(secret_settings), and C(RegisteredUsers) wherever it comes from) are masked in the
+    diff and never returned.
+version_added: "0.1.0"
+author: pacsguard
+options:
+  path:
+    description: Orthanc's configuration directory.
+    type: path
+    default: /etc/orthanc
+  file:
+    description: File name (in O(path)) that receives keys no file defines yet.
+    type: str
+    default: pacsguard.json
+  settings:
+    description: Top-level keys and their values.
+    type: dict
+    default: {}
+  secret_settings:
+    description:
+      - Like O(settings), for values that must not be logged (C(RegisteredUsers)). Masked in diffs.
+      - A key may not appear in both O(settings) and O(secret_settings).
+    type: dict
+    default: {}
+  merge:
+    description: Keys whose object value is merged into the current one instead of replacing it.
+    type: list
+    elements: str
+    default: []
+  backup:
+    description: Keep a timestamped copy of each file before changing it.
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+    description: Computes and reports the change and its diff; writes nothing.
+  diff_mode:
+    support: full
+    description: One before/after per changed file, secrets masked.
+notes:
+  - O(owner), O(group) and O(mode) apply to every file the module writes, so credentials can be made
+    readable by the Orthanc service alone.
+"""
+
+EXAMPLES = r"""
+- name: Only listed modalities may associate, from their own address
+  orthanc_config:
+    path: /etc/orthanc
+    settings:
+      DicomAlwaysAllowEcho: false
+      DicomAlwaysAllowStore: false
+      DicomCheckModalityHost: true
+      DicomModalities:
+        ct01: {AET: CT01, Host: 10.20.0.11, Port: 104, AllowEcho: true, AllowStore: true}
+
+- name: Add one modality, keep the others
+  orthanc_config:
+    settings:
+      DicomModalities:
+        rws1: {AET: RWS1, Host: 10.20.1.5, Port: 11112, AllowFind: true}
+    merge: [DicomModalities]
+
+- name: REST users, readable by the service alone
+  orthanc_config:
+    secret_settings:
+      RegisteredUsers: {admin: "{{ vault_orthanc_admin_password }}"}
+    owner: root
+    group: orthanc
+    mode: "0640"
+"""
+
+RETURN = r"""
+changed_keys:
+  description: Keys whose value changed (names only, never values).
+  returned: always
+  type: list
+  elements: str
+  sample: [DicomCheckModalityHost, DicomModalities]
+key_files:
+  description: For each requested key, the file that holds it.
+  returned: always
+  type: dict
+  sample: {DicomAet: orthanc.json, RegisteredUsers: credentials.json, DicomTlsEnabled: pacsguard.json}
+files:
+  description: Files written (or that would be written in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/orthanc/orthanc.json]
+backups:
+  description: Backup file per written file, when O(backup) is true.
+  returned: changed and not check mode
+  type: dict
+  sample: {/etc/orthanc/orthanc.json: /etc/orthanc/orthanc.json.1234.2026-11-26@15:00:00~}
+"""
+
+import os
+import tempfile
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.pacsguard.orthanc import (
+    OrthancConfigError,
+    load_dir,
+    merged,
+    missing_tls_files,
+    plan,
+)
+
+ARGUMENT_SPEC: dict[str, Any] = {
+    "path": {"type": "path", "default": "/etc/orthanc"},
+    "file": {"type": "str", "default": "pacsguard.json"},
+    "settings": {"type": "dict", "default": {}},
+    "secret_settings": {"type": "dict", "default": {}, "no_log": True},
+    "merge": {"type": "list", "elements": "str", "default": []},
+    "backup": {"type": "bool", "default": True},
+}
+
+
+def _write(module: AnsibleModule, path: str, text: str) -> str | None:
+    """Write ``text`` atomically to ``path``; return the backup's path when one was made."""
+    backup = module.backup_local(path) if module.params["backup"] and os.path.exists(path) else None
+    handle, temp = tempfile.mkstemp(prefix=".pacsguard-", suffix=".tmp", dir=os.path.dirname(path))
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(text)
+    module.atomic_move(temp, path)
+    return backup
+
+
+def _apply_attributes(module: AnsibleModule, paths: list[str], changed: bool) -> bool:
+    """Owner, group and mode of every managed file; True when any had to change."""
+    for path in paths:
+        if os.path.exists(path) or not module.check_mode:
+            args = module.load_file_common_arguments(module.params, path=path)
+            changed = module.set_fs_attributes_if_different(args, changed)
+    return changed
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, add_file_common_args=True,
+                           supports_check_mode=True)
+    params = module.params
+    if os.sep in params["file"] or not params["file"].endswith(".json"):
+        module.fail_json(msg=f"file must be a *.json name inside path, got {params['file']!r}")
+    both = sorted(set(params["settings"]) & set(params["secret_settings"]))
+    if both:
+        module.fail_json(msg=f"keys given in both settings and secret_settings: {', '.join(both)}")
+    wanted = {**params["settings"], **params["secret_settings"]}
+    try:
+        files = load_dir(params["path"])
+        change = plan(files, wanted, params["file"], frozenset(params["merge"]))
+        missing = missing_tls_files(merged(files, change.texts))
+    except OrthancConfigError as exc:
+        module.fail_json(msg=f"{params['path']}: {exc}")
+    if missing:
+        module.fail_json(msg="DICOM TLS is enabled but Orthanc would not start, files missing: "
+                             + ", ".join(missing))
+    paths = [os.path.join(params["path"], name) for name in sorted(change.texts)]
+    managed = sorted({os.path.join(params["path"], name) for name in change.key_files.values()})
+    result: dict[str, Any] = {
+        "changed": bool(change.texts),
+        "changed_keys": change.changed_keys,
+        "key_files": change.key_files,
+        "files": paths,
+        "diff": [{"before_header": path, "after_header": path,
+                  "before": change.masked_before[os.path.basename(path)],
+                  "after": change.masked_after[os.path.basename(path)]} for path in paths],
+    }
+    if not module.check_mode:
+        backups = {path: _write(module, path, change.texts[os.path.basename(path)]) for path in paths}
+        result["backups"] = {path: backup for path, backup in backups.items() if backup}
+    result["changed"] = _apply_attributes(module, managed, result["changed"])
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

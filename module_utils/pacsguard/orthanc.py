@@ -1,0 +1,253 @@
+"""Orthanc's configuration directory: read it as Orthanc does, change keys without losing comments.
+
+Orthanc loads every ``*.json`` file of its configuration directory, merges their top-level keys and
+refuses to start when a key is defined in two files. Its files are JSON with comments (Debian's
+orthanc.json documents every key in them), so a change here replaces one value in place and leaves
+every other byte alone: the diff an operator reviews shows only what changed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .jsonc import JsoncError, loads
+
+MASK = "********"
+# Keys whose values are secrets: masked in diffs and never returned.
+SECRET_KEYS = frozenset({"RegisteredUsers"})
+# Files Orthanc would reject at start-up when missing, by the key that names them.
+TLS_FILE_KEYS = ("DicomTlsCertificate", "DicomTlsPrivateKey", "DicomTlsTrustedCertificates")
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"/]+')
+
+
+class OrthancConfigError(ValueError):
+    """The configuration directory or the requested change is not usable; the message says why."""
+
+
+@dataclass
+class Member:
+    """One top-level key of a file: where its value starts and ends in the original text."""
+
+    key: str
+    value_start: int
+    value_end: int
+
+
+@dataclass
+class ConfigFile:
+    """One ``*.json`` file: its text, parsed value and top-level members."""
+
+    name: str
+    text: str
+    data: dict[str, Any] = field(default_factory=dict)
+    members: list[Member] = field(default_factory=list)
+    close_brace: int = 0
+
+
+def _tokens(text: str) -> list[tuple[str, int, int]]:
+    """Tokens outside comments as (text, start, end); comments are skipped, strings kept whole."""
+    out: list[tuple[str, int, int]] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+        elif text.startswith("//", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            if end < 0:
+                raise JsoncError("unterminated /* comment")
+            i = end + 2
+        else:
+            match = _TOKEN.match(text, i)
+            if not match:
+                raise JsoncError(f"unexpected character at offset {i}")
+            out.append((match.group(0), match.start(), match.end()))
+            i = match.end()
+    return out
+
+
+def _members(text: str) -> tuple[list[Member], int]:
+    """Top-level members of a JSON-with-comments object and the offset of its closing brace."""
+    tokens = _tokens(text)
+    if not tokens or tokens[0][0] != "{":
+        raise JsoncError("the file is not a JSON object")
+    members: list[Member] = []
+    depth, i = 0, 0
+    key: str | None = None
+    value_start = -1
+    last_end = -1
+    for i, (tok, start, end) in enumerate(tokens):
+        if tok in "{[":
+            depth += 1
+            if depth == 2 and key is not None and value_start < 0:
+                value_start = start
+        elif tok in "}]":
+            depth -= 1
+            if depth == 0:
+                if key is not None:
+                    members.append(Member(key, value_start, last_end))
+                return members, start
+        elif depth == 1 and tok == ",":
+            if key is not None:
+                members.append(Member(key, value_start, last_end))
+            key, value_start = None, -1
+        elif depth == 1 and tok == ":":
+            pass
+        elif depth == 1 and key is None:
+            key = json.loads(tok)
+        elif depth == 1 and value_start < 0:
+            value_start = start
+        last_end = end
+    raise JsoncError("the top-level object is not closed")
+
+
+def parse_file(name: str, text: str) -> ConfigFile:
+    """Parse one configuration file; OrthancConfigError names the file and line of an error."""
+    try:
+        data = loads(text) if text.strip() else {}
+        if not isinstance(data, dict):
+            raise JsoncError("the file is not a JSON object")
+        members, close = _members(text) if text.strip() else ([], 0)
+    except JsoncError as exc:
+        raise OrthancConfigError(f"{name}: {exc}") from None
+    return ConfigFile(name, text, data, members, close)
+
+
+def load_dir(path: str) -> dict[str, ConfigFile]:
+    """Every ``*.json`` file of Orthanc's configuration directory, by file name."""
+    if not os.path.isdir(path):
+        raise OrthancConfigError(f"{path} is not a directory")
+    files: dict[str, ConfigFile] = {}
+    for name in sorted(os.listdir(path)):
+        full = os.path.join(path, name)
+        if name.endswith(".json") and os.path.isfile(full):
+            with open(full, encoding="utf-8") as handle:
+                files[name] = parse_file(name, handle.read())
+    return files
+
+
+def key_owners(files: dict[str, ConfigFile]) -> dict[str, list[str]]:
+    """For each key, the files that define it (more than one is fatal to Orthanc)."""
+    owners: dict[str, list[str]] = {}
+    for name, config in files.items():
+        for key in config.data:
+            owners.setdefault(key, []).append(name)
+    return owners
+
+
+def duplicate_keys(files: dict[str, ConfigFile]) -> dict[str, list[str]]:
+    """Keys defined in more than one file: Orthanc refuses to start with any of them."""
+    return {key: names for key, names in key_owners(files).items() if len(names) > 1}
+
+
+def render_value(value: Any, indent: int = 2) -> str:
+    """A value as JSON, nested lines indented to sit under a top-level key."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return text.replace("\n", "\n" + " " * indent)
+
+
+def set_key(config: ConfigFile, key: str, value: Any) -> str:
+    """The file's text with ``key`` set to ``value``: replaced in place, or added at the end."""
+    text = config.text
+    for member in config.members:
+        if member.key == key:
+            return text[:member.value_start] + render_value(value) + text[member.value_end:]
+    entry = f'  {json.dumps(key)} : {render_value(value)}'
+    if not text.strip():
+        return "{\n" + entry + "\n}\n"
+    if config.members:
+        last = config.members[-1].value_end
+        return text[:last] + ",\n" + entry + text[last:]
+    close = config.close_brace
+    return text[:close].rstrip() + "\n" + entry + "\n" + text[close:]
+
+
+def masked(key: str, value: Any) -> Any:
+    """What a diff may show of a value: secrets replaced, user names kept."""
+    if key not in SECRET_KEYS:
+        return value
+    if isinstance(value, dict):
+        return {name: MASK for name in value}
+    return MASK
+
+
+@dataclass
+class Plan:
+    """What a change does: the new text per file and which keys move where."""
+
+    texts: dict[str, str]
+    changed_keys: list[str]
+    key_files: dict[str, str]
+    masked_before: dict[str, str]
+    masked_after: dict[str, str]
+
+
+def desired_value(current: Any, wanted: Any, merge: bool) -> Any:
+    """The value to write: ``wanted``, or for merged keys the current object updated by it."""
+    if merge and isinstance(current, dict) and isinstance(wanted, dict):
+        return {**current, **wanted}
+    return wanted
+
+
+def plan(files: dict[str, ConfigFile], settings: dict[str, Any], new_file: str,
+         merge: frozenset[str] = frozenset()) -> Plan:
+    """Plan setting ``settings``: each key is changed in the one file that holds it, new keys go to
+    ``new_file``. Refuses a directory that already defines a key twice (Orthanc would not start)."""
+    duplicates = duplicate_keys(files)
+    if duplicates:
+        where = "; ".join(f"{key} in {', '.join(names)}" for key, names in sorted(duplicates.items()))
+        raise OrthancConfigError(f"keys defined in more than one file (Orthanc will not start): {where}")
+    owners = {key: names[0] for key, names in key_owners(files).items()}
+    working = {name: ConfigFile(c.name, c.text, dict(c.data), list(c.members), c.close_brace)
+               for name, c in files.items()}
+    masked_view = {name: ConfigFile(c.name, c.text, dict(c.data), list(c.members), c.close_brace)
+                   for name, c in files.items()}
+    _mask_secrets(masked_view)
+    before_masked = {name: c.text for name, c in masked_view.items()}
+    changed: list[str] = []
+    key_files: dict[str, str] = {}
+    for key, wanted in settings.items():
+        target = owners.get(key, new_file)
+        key_files[key] = target
+        config = working.setdefault(target, parse_file(target, ""))
+        view = masked_view.setdefault(target, parse_file(target, ""))
+        value = desired_value(config.data.get(key), wanted, key in merge)
+        if key in config.data and config.data[key] == value:
+            continue
+        changed.append(key)
+        working[target] = parse_file(target, set_key(config, key, value))
+        masked_view[target] = parse_file(target, set_key(view, key, masked(key, value)))
+    texts = {name: c.text for name, c in working.items()
+             if name not in files or c.text != files[name].text}
+    return Plan(texts, changed, key_files, {n: before_masked.get(n, "") for n in texts},
+                {n: masked_view[n].text for n in texts})
+
+
+def _mask_secrets(files: dict[str, ConfigFile]) -> None:
+    """Replace secret values in place (for the 'before' side of a diff)."""
+    for name, config in list(files.items()):
+        for key in SECRET_KEYS & set(config.data):
+            files[name] = config = parse_file(name, set_key(config, key, masked(key, config.data[key])))
+
+
+def merged(files: dict[str, ConfigFile], texts: dict[str, str]) -> dict[str, Any]:
+    """The configuration Orthanc would see after writing ``texts`` (one value per key)."""
+    result: dict[str, Any] = {}
+    for name in sorted(set(files) | set(texts)):
+        data = parse_file(name, texts[name]).data if name in texts else files[name].data
+        result.update(data)
+    return result
+
+
+def missing_tls_files(config: dict[str, Any], exists: Any = os.path.exists) -> list[str]:
+    """TLS files named by the configuration that do not exist (Orthanc would refuse to start)."""
+    if not config.get("DicomTlsEnabled"):
+        return []
+    return [f"{key}={config.get(key) or '(unset)'}" for key in TLS_FILE_KEYS
+            if not config.get(key) or not exists(config[key])]
