@@ -50,6 +50,12 @@ options:
     type: list
     elements: str
     default: []
+  check_files:
+    description:
+      - Refuse a result Orthanc would not start with because a TLS file it names is missing.
+      - Turn off only in check mode, when earlier tasks would have created those files.
+    type: bool
+    default: true
   backup:
     description: Keep a timestamped copy of each file before changing it.
     type: bool
@@ -139,6 +145,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "settings": {"type": "dict", "default": {}},
     "secret_settings": {"type": "dict", "default": {}, "no_log": True},
     "merge": {"type": "list", "elements": "str", "default": []},
+    "check_files": {"type": "bool", "default": True},
     "backup": {"type": "bool", "default": True},
 }
 
@@ -178,7 +185,7 @@ def main() -> None:
         missing = missing_tls_files(merged(files, change.texts))
     except OrthancConfigError as exc:
         module.fail_json(msg=f"{params['path']}: {exc}")
-    if missing:
+    if missing and params["check_files"]:
         module.fail_json(msg="DICOM TLS is enabled but Orthanc would not start, files missing: "
                              + ", ".join(missing))
     paths = [os.path.join(params["path"], name) for name in sorted(change.texts)]

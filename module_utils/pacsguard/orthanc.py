@@ -78,11 +78,11 @@ def _members(text: str) -> tuple[list[Member], int]:
     if not tokens or tokens[0][0] != "{":
         raise JsoncError("the file is not a JSON object")
     members: list[Member] = []
-    depth, i = 0, 0
+    depth = 0
     key: str | None = None
     value_start = -1
     last_end = -1
-    for i, (tok, start, end) in enumerate(tokens):
+    for tok, start, end in tokens:
         if tok in "{[":
             depth += 1
             if depth == 2 and key is not None and value_start < 0:

@@ -77,7 +77,7 @@ def inspect(url: str, timeout: float, bind_address: str | None = None) -> WebRes
     base = parts.path.rstrip("/")
     for path in PATIENT_RESOURCES:
         try:
-            status, body, source = _get(result, base + path, timeout, bind_address)
+            status, body, source = _get_or_plaintext(result, base + path, timeout, bind_address)
         except (OSError, http.client.HTTPException) as exc:
             result.error = str(exc) or exc.__class__.__name__
             if not result.reachable:
@@ -87,6 +87,18 @@ def inspect(url: str, timeout: float, bind_address: str | None = None) -> WebRes
         result.source_address = source
         result.answers[path] = {"status": status, "count": _count(body) if status == 200 else None}
     return result
+
+
+def _get_or_plaintext(result: WebResult, path: str, timeout: float,
+                      bind_address: str | None) -> tuple[int, bytes, str]:
+    """``_get``; when HTTPS was asked for and the port answers plaintext, probe what is served."""
+    try:
+        return _get(result, path, timeout, bind_address)
+    except ssl.SSLError as exc:
+        if result.reachable or result.scheme != "https" or "WRONG_VERSION_NUMBER" not in str(exc).upper():
+            raise
+    result.scheme = "http"
+    return _get(result, path, timeout, bind_address)
 
 
 def _get(result: WebResult, path: str, timeout: float,

@@ -1,0 +1,152 @@
+#!/usr/bin/python
+"""Ansible module: check a PACS node's policy (peers, AE titles, TLS material) before any change."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: pacs_policy
+short_description: Check a PACS node's pacsguard policy and return it normalised
+description:
+  - Checks the policy one inventory entry gives a node (its product, AE title, ports, the peer
+    allowlist, the admin sources, the DICOM TLS material and the REST users) and fails with every
+    problem at once, each naming the variable, the peer and the field. Run it on the controller
+    (C(delegate_to: localhost)) before any task that changes a host.
+  - "AE titles follow DICOM PS3.5 (at most 16 characters, no backslash or control characters, not
+    all spaces); AE titles and peer names must be unique (AE titles case-insensitively, as Orthanc
+    compares them); peer addresses are IP addresses because PACS products compare them literally."
+  - "TLS material follows the non-downgrading BCP 195 profile of PS3.15: the key belongs to the
+    certificate, the certificate is valid now and not signed with SHA-1, RSA keys have 2048+ bits
+    and EC keys 256+; min_version is TLSv1.2 or TLSv1.3."
+  - Never changes anything.
+version_added: "0.1.0"
+author: pacsguard
+options:
+  product:
+    description: The PACS product (C(pacs_product)).
+    type: str
+    required: true
+  ae_title:
+    description: The node's own AE title (C(pacs_ae_title)).
+    type: str
+    required: true
+  dicom_port:
+    description: The node's DICOM port (C(pacs_dicom_port)).
+    type: raw
+    required: true
+  http_port:
+    description: The node's web/REST port, for products that have one (C(pacs_http_port)).
+    type: raw
+  peers:
+    description: The allowlist (C(pacs_peers)); see the project README for the fields.
+    type: raw
+    default: []
+  admin_sources:
+    description: Addresses or networks allowed to the web/REST API and SSH (C(pacs_admin_sources)).
+    type: raw
+    default: []
+  tls:
+    description: DICOM TLS material and settings (C(pacs_tls)); empty means no TLS.
+    type: raw
+    default: {}
+  rest_users:
+    description: REST API users as a list of C(name) and C(password); checked, never returned.
+    type: raw
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; behaves the same in check mode.
+  diff_mode:
+    support: none
+    description: Changes nothing, so there is nothing to diff.
+requirements:
+  - cryptography (on the controller, when TLS is configured)
+"""
+
+EXAMPLES = r"""
+- name: Check the policy before touching the host
+  pacs_policy:
+    product: "{{ pacs_product }}"
+    ae_title: "{{ pacs_ae_title }}"
+    dicom_port: "{{ pacs_dicom_port }}"
+    peers: "{{ pacs_peers }}"
+    admin_sources: "{{ pacs_admin_sources }}"
+    tls: "{{ pacs_tls | default({}) }}"
+  delegate_to: localhost
+  register: pacs_policy_result
+"""
+
+RETURN = r"""
+policy:
+  description: The policy with defaults filled in (peer port 104, services [echo], peer tls as the node).
+  returned: success
+  type: dict
+  sample:
+    product: orthanc
+    ae_title: ARCHIVE1
+    dicom_port: 4242
+    peers: [{name: ct-scanner-1, ae_title: CT01, address: 10.20.0.11, port: 104,
+             services: [echo, store], tls: true}]
+    admin_sources: [10.0.0.0/24]
+    tls: {certificate: /etc/pki/archive1.crt, private_key: /etc/pki/archive1.key, ca: /etc/pki/ca.crt,
+          require_client_certificate: true, min_version: TLSv1.2}
+policy_warnings:
+  description: Things that are allowed but weaken the node (also shown as Ansible warnings).
+  returned: always
+  type: list
+  elements: str
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+try:
+    from ansible.module_utils.pacsguard.policy import check_policy
+except ImportError:
+    POLICY_IMPORT_ERROR: str | None = traceback.format_exc()
+else:
+    POLICY_IMPORT_ERROR = None
+
+ARGUMENT_SPEC = {
+    "product": {"type": "str", "required": True},
+    "ae_title": {"type": "str", "required": True},
+    "dicom_port": {"type": "raw", "required": True},
+    "http_port": {"type": "raw"},
+    "peers": {"type": "raw", "default": []},
+    "admin_sources": {"type": "raw", "default": []},
+    "tls": {"type": "raw", "default": {}},
+    "rest_users": {"type": "raw", "no_log": True},
+}
+
+
+def _as_int(value: object) -> object:
+    """Inventory ports often arrive as strings from templating; keep anything else for the check."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return value
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    if POLICY_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("cryptography"), exception=POLICY_IMPORT_ERROR)
+    params = dict(module.params)
+    params["dicom_port"] = _as_int(params["dicom_port"])
+    params["http_port"] = _as_int(params["http_port"])
+    if isinstance(params["peers"], list):
+        params["peers"] = [{**peer, "port": _as_int(peer["port"])}
+                           if isinstance(peer, dict) and "port" in peer else peer
+                           for peer in params["peers"]]
+    report = check_policy(params)
+    for warning in report.warnings:
+        module.warn(warning)
+    if report.errors:
+        module.fail_json(msg="pacsguard policy is not valid, nothing was changed: "
+                         + "; ".join(report.errors),
+                         policy_errors=report.errors, policy_warnings=report.warnings)
+    module.exit_json(changed=False, policy=report.policy, policy_warnings=report.warnings)
+
+
+if __name__ == "__main__":
+    main()

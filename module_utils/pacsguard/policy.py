@@ -1,0 +1,188 @@
+"""The node's policy from inventory, checked before anything on a host changes.
+
+One peer list drives the PACS allowlist, DICOM TLS and the firewall, so a mistake in it would be
+written three times. Every problem is reported with the variable, the peer and the field it is in;
+the caller fails with all of them at once and the hosts stay untouched.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .aetitle import validate_ae_title
+
+SERVICES = ("echo", "store", "find", "get", "move", "find_worklist")
+PRODUCTS = ("orthanc", "dcmqrscp")
+TLS_VERSIONS = ("TLSv1.2", "TLSv1.3")
+PEER_FIELDS = frozenset({"name", "ae_title", "address", "port", "services", "tls"})
+TLS_FIELDS = frozenset({"certificate", "private_key", "ca", "require_client_certificate", "min_version"})
+EXPIRY_WARNING_DAYS = 30
+# Passwords an attacker tries first; Orthanc's documentation samples included.
+WEAK_PASSWORDS = frozenset({"", "orthanc", "admin", "password", "changeme", "secret", "alicepassword",
+                            "bobpassword", "123456", "12345678"})
+MIN_PASSWORD_LENGTH = 12
+
+
+@dataclass
+class PolicyReport:
+    """Errors stop the play; warnings are shown and the play goes on."""
+
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    policy: dict[str, Any] = field(default_factory=dict)
+
+
+def _port_ok(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
+
+
+def check_peer(index: int, peer: Any, tls_on: bool, report: PolicyReport) -> dict[str, Any] | None:
+    """One pacs_peers entry, normalised (port 104, services [echo], tls as the node) or None."""
+    where = f"pacs_peers[{index}]"
+    if not isinstance(peer, dict):
+        report.errors.append(f"{where}: must be a mapping with name, ae_title and address")
+        return None
+    name = peer.get("name")
+    if isinstance(name, str) and name.strip():
+        where = f"pacs_peers[{index}] ({name})"
+    else:
+        report.errors.append(f"{where}.name: missing or empty")
+    unknown = sorted(set(peer) - PEER_FIELDS)
+    if unknown:
+        report.errors.append(f"{where}: unknown field(s) {', '.join(unknown)} "
+                             f"(known: {', '.join(sorted(PEER_FIELDS))})")
+    ok, reason = validate_ae_title(peer.get("ae_title"))
+    if not ok:
+        report.errors.append(f"{where}.ae_title: {reason}")
+    address = peer.get("address")
+    try:
+        ipaddress.ip_address(str(address))
+    except ValueError:
+        report.errors.append(f"{where}.address: {address!r} is not an IP address (PACS products "
+                             "compare the peer's address literally; networks belong in pacs_admin_sources)")
+    port = peer.get("port", 104)
+    if not _port_ok(port):
+        report.errors.append(f"{where}.port: {port!r} is not a TCP port (1-65535)")
+    services = peer.get("services", ["echo"])
+    if not isinstance(services, list) or not services:
+        report.errors.append(f"{where}.services: must be a non-empty list of {', '.join(SERVICES)}")
+        services = []
+    bad = [s for s in services if s not in SERVICES]
+    if bad:
+        report.errors.append(f"{where}.services: unknown service(s) {', '.join(map(str, bad))} "
+                             f"(known: {', '.join(SERVICES)})")
+    tls = peer.get("tls", tls_on)
+    if not isinstance(tls, bool):
+        report.errors.append(f"{where}.tls: must be true or false, got {tls!r}")
+    return {"name": name, "ae_title": peer.get("ae_title"), "address": str(address), "port": port,
+            "services": sorted(set(services), key=SERVICES.index) if not bad else services, "tls": tls}
+
+
+def check_peers(peers: Any, tls_on: bool, report: PolicyReport) -> list[dict[str, Any]]:
+    """The peer list: each entry, then duplicates (AE titles compared case-insensitively, as Orthanc
+    does: two titles differing only in case would be one peer there)."""
+    if peers is None:
+        peers = []
+    if not isinstance(peers, list):
+        report.errors.append("pacs_peers: must be a list of peers")
+        return []
+    checked = [check_peer(i, peer, tls_on, report) for i, peer in enumerate(peers)]
+    normalised = [peer for peer in checked if peer]
+    for fieldname, fold in (("name", str.lower), ("ae_title", str.upper)):
+        seen: dict[str, str] = {}
+        for peer in normalised:
+            value = peer[fieldname]
+            if not isinstance(value, str):
+                continue
+            key = fold(value.strip())
+            if key in seen:
+                report.errors.append(f"pacs_peers: duplicate {fieldname} {value!r} "
+                                     f"(peers {seen[key]!r} and {peer['name']!r})")
+            else:
+                seen[key] = peer["name"]
+    if not normalised and not report.errors:
+        report.warnings.append("pacs_peers is empty: no peer will be able to talk DICOM to this node")
+    return normalised
+
+
+def check_admin_sources(sources: Any, report: PolicyReport) -> list[str]:
+    """Networks allowed to the web/REST API and SSH, normalised (10.0.0.5/24 -> 10.0.0.0/24)."""
+    if sources is None:
+        return []
+    if not isinstance(sources, list):
+        report.errors.append("pacs_admin_sources: must be a list of IP addresses or networks")
+        return []
+    result = []
+    for index, source in enumerate(sources):
+        try:
+            result.append(str(ipaddress.ip_network(str(source), strict=False)))
+        except ValueError:
+            report.errors.append(f"pacs_admin_sources[{index}]: {source!r} is not an IP address or network")
+    return result
+
+
+def check_node(policy: dict[str, Any], report: PolicyReport) -> None:
+    """The node's own identity: product, AE title, ports."""
+    if policy.get("product") not in PRODUCTS:
+        report.errors.append(f"pacs_product: {policy.get('product')!r} is not one of {', '.join(PRODUCTS)}")
+    ok, reason = validate_ae_title(policy.get("ae_title"))
+    if not ok:
+        report.errors.append(f"pacs_ae_title: {reason}")
+    for name in ("dicom_port", "http_port"):
+        value = policy.get(name)
+        if value is not None and not _port_ok(value):
+            report.errors.append(f"pacs_{name}: {value!r} is not a TCP port (1-65535)")
+
+
+def check_rest_users(users: Any, report: PolicyReport) -> None:
+    """REST users: a name HTTP Basic can carry, a password that is not empty, short or a default.
+    Messages name the user, never the password."""
+    if users is None:
+        return
+    if not isinstance(users, list):
+        report.errors.append("REST users: must be a list of {name, password}")
+        return
+    seen: set[str] = set()
+    for index, user in enumerate(users):
+        name = user.get("name") if isinstance(user, dict) else None
+        where = f"REST user [{index}]" + (f" ({name})" if isinstance(name, str) and name else "")
+        if not isinstance(name, str) or not name or ":" in name:
+            report.errors.append(f"{where}.name: must be a non-empty string without ':' (HTTP Basic)")
+            continue
+        if name in seen:
+            report.errors.append(f"{where}.name: duplicate user")
+        seen.add(name)
+        password = user.get("password")
+        if not isinstance(password, str) or not password:
+            report.errors.append(f"{where}.password: missing or empty")
+        elif password.lower() in WEAK_PASSWORDS or password.lower() == name.lower():
+            report.errors.append(f"{where}.password: a default or guessable password")
+        elif len(password) < MIN_PASSWORD_LENGTH:
+            report.errors.append(f"{where}.password: shorter than {MIN_PASSWORD_LENGTH} characters")
+
+
+def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = None,
+                 now: datetime.datetime | None = None) -> PolicyReport:
+    """Check the whole policy; ``read`` loads PEM files (the controller's files by default)."""
+    from .tlscheck import check_tls  # cryptography is only needed when TLS is configured
+
+    report = PolicyReport()
+    check_node(policy, report)
+    tls = policy.get("tls") or None
+    normal_tls = check_tls(tls, policy.get("product"), report, read, now) if tls else None
+    peers = check_peers(policy.get("peers"), bool(tls), report)
+    if tls and policy.get("product") == "orthanc":
+        plain = [peer["name"] for peer in peers if peer["tls"] is False]
+        if plain:
+            report.errors.append(f"pacs_peers: {', '.join(map(str, plain))} set tls: false, but with "
+                                 "pacs_tls Orthanc's one DICOM port speaks TLS only")
+    admin = check_admin_sources(policy.get("admin_sources"), report)
+    check_rest_users(policy.get("rest_users"), report)
+    report.policy = {"product": policy.get("product"), "ae_title": policy.get("ae_title"),
+                     "dicom_port": policy.get("dicom_port"), "http_port": policy.get("http_port"),
+                     "peers": peers, "admin_sources": admin, "tls": normal_tls}
+    return report

@@ -1,0 +1,123 @@
+"""pacs_tls checked on the controller: files readable, key matching certificate, validity, strength.
+
+The thresholds are those of the non-downgrading BCP 195 TLS profile of DICOM PS3.15 (RFC 9325):
+RSA keys of at least 2048 bits, EC keys of at least 256 bits, no SHA-1 signatures.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from .policy import EXPIRY_WARNING_DAYS, TLS_FIELDS, TLS_VERSIONS, PolicyReport
+
+MIN_RSA_BITS = 2048
+MIN_EC_BITS = 256
+
+
+def _read_file(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _load(kind: str, path: Any, read: Callable[[str], bytes], report: PolicyReport) -> Any:
+    """Load one PEM item (certificate, key or CA bundle); an error names the field and file."""
+    where = f"pacs_tls.{kind}"
+    if not isinstance(path, str) or not path:
+        report.errors.append(f"{where}: missing (a PEM file on the controller)")
+        return None
+    try:
+        data = read(path)
+    except OSError as exc:
+        report.errors.append(f"{where}: cannot read {path}: {exc.strerror or exc}")
+        return None
+    try:
+        if kind == "private_key":
+            return serialization.load_pem_private_key(data, password=None)
+        if kind == "ca":
+            return x509.load_pem_x509_certificates(data)
+        return x509.load_pem_x509_certificate(data)
+    except (ValueError, TypeError) as exc:
+        reason = "encrypted keys are not supported" if "password" in str(exc).lower() else "not PEM"
+        report.errors.append(f"{where}: {path} is not usable ({reason})")
+        return None
+
+
+def key_weakness(key: Any) -> str:
+    """Why a public key is too weak for the BCP 195 profile, or ''."""
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
+        return f"RSA {key.key_size} bits (at least {MIN_RSA_BITS})"
+    if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.key_size < MIN_EC_BITS:
+        return f"EC {key.curve.key_size} bits (at least {MIN_EC_BITS})"
+    if not isinstance(key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
+        return f"{type(key).__name__} keys are not part of the profile (use RSA or EC)"
+    return ""
+
+
+def _check_certificate(cert: x509.Certificate, now: datetime.datetime, report: PolicyReport) -> None:
+    """Validity window, signature hash and key strength of the node's certificate."""
+    where = "pacs_tls.certificate"
+    if cert.not_valid_after_utc <= now:
+        report.errors.append(f"{where}: expired on {cert.not_valid_after_utc:%Y-%m-%d}")
+    elif cert.not_valid_before_utc > now:
+        report.errors.append(f"{where}: not valid before {cert.not_valid_before_utc:%Y-%m-%d}")
+    elif cert.not_valid_after_utc - now < datetime.timedelta(days=EXPIRY_WARNING_DAYS):
+        report.warnings.append(f"{where}: expires on {cert.not_valid_after_utc:%Y-%m-%d}")
+    if isinstance(cert.signature_hash_algorithm, (hashes.SHA1, hashes.MD5)):
+        report.errors.append(f"{where}: signed with {cert.signature_hash_algorithm.name} (use SHA-256+)")
+    weakness = key_weakness(cert.public_key())
+    if weakness:
+        report.errors.append(f"{where}: key too weak for the BCP 195 profile: {weakness}")
+
+
+def check_tls(tls: Any, product: Any, report: PolicyReport,
+              read: Callable[[str], bytes] | None = None,
+              now: datetime.datetime | None = None) -> dict[str, Any] | None:
+    """Check pacs_tls; returns it normalised (require_client_certificate true, TLSv1.2 by default)."""
+    read = read or _read_file
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    if not isinstance(tls, dict):
+        report.errors.append("pacs_tls: must be a mapping with certificate, private_key and ca")
+        return None
+    unknown = sorted(set(tls) - TLS_FIELDS)
+    if unknown:
+        report.errors.append(f"pacs_tls: unknown field(s) {', '.join(unknown)} "
+                             f"(known: {', '.join(sorted(TLS_FIELDS))})")
+    minimum = tls.get("min_version", "TLSv1.2")
+    if minimum not in TLS_VERSIONS:
+        report.errors.append(f"pacs_tls.min_version: {minimum!r} is not one of {', '.join(TLS_VERSIONS)} "
+                             "(BCP 195 allows nothing older)")
+    require = tls.get("require_client_certificate", True)
+    if not isinstance(require, bool):
+        report.errors.append(f"pacs_tls.require_client_certificate: must be true or false, got {require!r}")
+    elif not require:
+        report.warnings.append("pacs_tls.require_client_certificate is false: any TLS client may "
+                               "associate (PACS-TLS-003)")
+    cert = _load("certificate", tls.get("certificate"), read, report)
+    key = _load("private_key", tls.get("private_key"), read, report)
+    cas = _load("ca", tls.get("ca"), read, report)
+    if cert is not None:
+        _check_certificate(cert, now, report)
+    if cert is not None and key is not None:
+        mine = cert.public_key().public_bytes(serialization.Encoding.DER,
+                                              serialization.PublicFormat.SubjectPublicKeyInfo)
+        theirs = key.public_key().public_bytes(serialization.Encoding.DER,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+        if mine != theirs:
+            report.errors.append(f"pacs_tls.private_key: {tls['private_key']} does not belong to "
+                                 f"pacs_tls.certificate {tls['certificate']}")
+        elif (product == "orthanc" and minimum == "TLSv1.2"
+              and isinstance(key, ec.EllipticCurvePrivateKey)):
+            report.warnings.append("pacs_tls: an EC key on Orthanc before 1.12.4 serves TLS 1.3 only "
+                                   "(its TLS 1.2 suites are RSA-authenticated)")
+    for index, ca in enumerate(cas or []):
+        if ca.not_valid_after_utc <= now:
+            report.errors.append(f"pacs_tls.ca: certificate {index} ({ca.subject.rfc4514_string()}) "
+                                 f"expired on {ca.not_valid_after_utc:%Y-%m-%d}")
+    return {"certificate": tls.get("certificate"), "private_key": tls.get("private_key"),
+            "ca": tls.get("ca"), "require_client_certificate": require, "min_version": minimum}
