@@ -346,3 +346,24 @@ def start_silent(name: str = "silent") -> Server:
 def remove(path: Path) -> None:
     """Delete a lab working directory."""
     shutil.rmtree(path, ignore_errors=True)
+
+
+def main(argv: list[str]) -> int:
+    """Command line for playbooks and scenarios:
+    ``pki DIR [CLIENT_AE ...]`` writes the lab PKI (existing files are kept);
+    ``testfile`` prints the path of the pydicom test object the lab stores."""
+    if len(argv) >= 2 and argv[0] == "pki":
+        folder = Path(argv[1])
+        if not (folder / "ca.crt").exists():
+            make_pki(folder, tuple(argv[2:]) or ("CT01",))
+        return 0
+    if argv == ["testfile"]:
+        from pydicom.data import get_testdata_file
+        print(get_testdata_file("CT_small.dcm"))
+        return 0
+    print("usage: pacslab.py pki DIR [CLIENT_AE ...] | testfile", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

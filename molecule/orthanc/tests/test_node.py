@@ -1,0 +1,100 @@
+"""Host-side checks of the hardened Orthanc container (testinfra over `podman exec`).
+
+The scenario's verify playbook runs these with PG_PACS_CONTAINER (the container) and PG_POLICY
+(the node's policy from inventory, user names only) in the environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "module_utils"))
+from pacsguard import orthanc  # noqa: E402
+
+if "PG_PACS_CONTAINER" not in os.environ or "PG_POLICY" not in os.environ:
+    raise RuntimeError("run from the scenario's verify playbook: PG_PACS_CONTAINER and PG_POLICY unset")
+testinfra_hosts = [f"podman://{os.environ['PG_PACS_CONTAINER']}"]
+POLICY = json.loads(os.environ["PG_POLICY"])
+CONFIG_DIR = "/etc/orthanc"
+TLS_DIR = "/etc/pacsguard/tls"
+
+
+@pytest.fixture(scope="module")
+def config(host):
+    """Orthanc's configuration as Orthanc merges it, read from the container."""
+    names = host.check_output(f"find {CONFIG_DIR} -maxdepth 1 -name '*.json' -printf '%f\\n'").split()
+    files = {name: orthanc.parse_file(name, host.file(f"{CONFIG_DIR}/{name}").content_string)
+             for name in names}
+    assert not orthanc.duplicate_keys(files)
+    return orthanc.merged(files, {})
+
+
+def test_orthanc_runs_as_its_own_user(host):
+    service = host.service("orthanc")
+    assert service.is_running and service.is_enabled
+    assert host.check_output("ps -o user= -C Orthanc").split() == ["orthanc"]
+
+
+def test_nobody_outside_the_allowlist_gets_a_service(config):
+    for service in ("Echo", "Store", "Find", "FindWorklist", "Get", "Move"):
+        assert config[f"DicomAlwaysAllow{service}"] is False
+    assert config["DicomCheckCalledAet"] is True
+    assert config["DicomCheckModalityHost"] is True
+    assert config["DicomModalitiesInDatabase"] is False
+    assert config["DicomAet"] == POLICY["ae_title"]
+    assert config["DicomPort"] == int(POLICY["dicom_port"])
+
+
+def test_one_modality_per_peer_bound_to_its_address_and_services(config):
+    modalities = config["DicomModalities"]
+    assert sorted(modalities) == sorted(peer["name"] for peer in POLICY["peers"])
+    flags = {"echo": "AllowEcho", "store": "AllowStore", "find": "AllowFind",
+             "find_worklist": "AllowFindWorklist", "get": "AllowGet", "move": "AllowMove"}
+    for peer in POLICY["peers"]:
+        entry = modalities[peer["name"]]
+        assert (entry["AET"], entry["Host"], entry["Port"]) == (peer["ae_title"], peer["address"],
+                                                                 int(peer["port"]))
+        granted = {service for service, key in flags.items() if entry[key]}
+        assert granted == set(peer["services"])
+        assert entry["AllowStorageCommitment"] is False
+
+
+def test_rest_api_requires_credentials(config, host):
+    assert config["AuthenticationEnabled"] is True
+    assert config["RemoteAccessAllowed"] is bool(POLICY["admin_sources"])
+    assert config["WebDavEnabled"] is False
+    assert config["ExecuteLuaEnabled"] is False
+    assert config["HttpPort"] == int(POLICY["http_port"])
+    assert sorted(config["RegisteredUsers"]) == sorted(POLICY["users"])
+    assert all(config["RegisteredUsers"].values())
+    credentials = host.file(f"{CONFIG_DIR}/credentials.json")
+    assert (credentials.user, credentials.group, credentials.mode) == ("root", "orthanc", 0o640)
+
+
+def test_dicom_tls_is_mutual_and_its_key_private(config, host):
+    if not POLICY["tls"]:
+        pytest.skip("the scenario's policy has no pacs_tls")
+    assert config["DicomTlsEnabled"] is True
+    assert config["DicomTlsRemoteCertificateRequired"] is True
+    assert config["SslEnabled"] is True
+    directory = host.file(TLS_DIR)
+    assert (directory.user, directory.group, directory.mode) == ("root", "orthanc", 0o750)
+    for name in ("node.key", "node-combined.pem"):
+        secret = host.file(f"{TLS_DIR}/{name}")
+        assert (secret.user, secret.group, secret.mode) == ("root", "orthanc", 0o640)
+    for key in ("DicomTlsCertificate", "DicomTlsPrivateKey", "DicomTlsTrustedCertificates"):
+        assert host.file(config[key]).exists
+    environment = host.check_output("systemctl show orthanc -p Environment")
+    assert "OPENSSL_CONF=/etc/pacsguard/orthanc-openssl.cnf" in environment
+    assert "MinProtocol = TLSv1." in host.file("/etc/pacsguard/orthanc-openssl.cnf").content_string
+
+
+def test_changed_files_were_backed_up(host):
+    backups = host.check_output(f"find {CONFIG_DIR} -maxdepth 1 -name 'orthanc.json.*~'").split()
+    assert backups, "no backup of orthanc.json"
+    assert not host.check_output(f"find {CONFIG_DIR} -maxdepth 1 -name '.pacsguard-*'")
