@@ -39,7 +39,7 @@ build_base() {
   [ -n "$(ls "$rootfs/etc/apt/sources.list.d/" 2>/dev/null)" ] && rm -f "$rootfs/etc/apt/sources.list"
   grep -h '^Acquire::Check-\(Valid-Until\|Date\)' /etc/apt/apt.conf.d/* \
     >"$rootfs/etc/apt/apt.conf.d/90pacsguard-host" 2>/dev/null || true
-  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb
   tar -C "$rootfs" -cf "$build/rootfs.tar" .
   podman import --quiet "$build/rootfs.tar" "$image" >/dev/null
   rm -rf "$rootfs" "$build/rootfs.tar"
