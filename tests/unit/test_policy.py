@@ -1,0 +1,133 @@
+"""The policy check: every bad input named by variable, peer and field; good input normalised."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+import pacslab
+from pacsguard.policy import check_policy
+
+PEER = {"name": "ct-scanner-1", "ae_title": "CT01", "address": "10.20.0.11", "port": 104,
+        "services": ["echo", "store"]}
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory) -> dict[str, str]:
+    folder = tmp_path_factory.mktemp("pki")
+    paths = pacslab.make_pki(folder, ("CT01",))
+    paths["expired_cert"], paths["expired_key"] = pacslab.make_self_signed(folder / "expired", days=-1)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "weak")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=90))
+            .sign(key, hashes.SHA256()))
+    (folder / "weak.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "weak.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                        serialization.PrivateFormat.PKCS8,
+                                                        serialization.NoEncryption()))
+    paths["weak_cert"], paths["weak_key"] = str(folder / "weak.crt"), str(folder / "weak.key")
+    return paths
+
+
+def policy(**changes) -> dict:
+    base = {"product": "orthanc", "ae_title": "ARCHIVE1", "dicom_port": 4242, "http_port": 8042,
+            "peers": [dict(PEER)], "admin_sources": [], "tls": {}}
+    base.update(changes)
+    return base
+
+
+def test_a_good_policy_is_normalised():
+    report = check_policy(policy(peers=[{"name": "rws", "ae_title": "RWS1", "address": "10.20.1.5"}],
+                                 admin_sources=["10.0.0.5/24"]))
+    assert report.errors == []
+    assert report.policy["peers"] == [{"name": "rws", "ae_title": "RWS1", "address": "10.20.1.5",
+                                       "port": 104, "services": ["echo"], "tls": False}]
+    assert report.policy["admin_sources"] == ["10.0.0.0/24"]
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"ae_title": ""}, "pacs_ae_title: "),
+    ({"ae_title": "A" * 17}, "pacs_ae_title: "),
+    ({"product": "dcm4chee"}, "pacs_product: 'dcm4chee' is not one of"),
+    ({"dicom_port": 70000}, "pacs_dicom_port: 70000 is not a TCP port"),
+    ({"peers": [{**PEER, "ae_title": "CT\\01"}]}, "pacs_peers[0] (ct-scanner-1).ae_title: "),
+    ({"peers": [{**PEER, "ae_title": " CT01"}]}, "pacs_peers[0] (ct-scanner-1).ae_title: "),
+    ({"peers": [{**PEER, "ae_title": "CT\x0101"}]}, "pacs_peers[0] (ct-scanner-1).ae_title: "),
+    ({"peers": [{**PEER, "address": "ct01.example"}]}, "pacs_peers[0] (ct-scanner-1).address: "),
+    ({"peers": [{**PEER, "address": "10.20.0.0/24"}]}, "not an IP address"),
+    ({"peers": [{**PEER, "services": ["echo", "delete"]}]}, "unknown service(s) delete"),
+    ({"peers": [{**PEER, "services": []}]}, ".services: must be a non-empty list"),
+    ({"peers": [{**PEER, "port": 0}]}, ".port: 0 is not a TCP port"),
+    ({"peers": [{**PEER, "aet": "X"}]}, "unknown field(s) aet"),
+    ({"peers": [PEER, {**PEER, "name": "ct-2", "address": "10.20.0.12", "ae_title": "ct01"}]},
+     "duplicate ae_title 'ct01' (peers 'ct-scanner-1' and 'ct-2')"),
+    ({"peers": [PEER, {**PEER, "ae_title": "CT02", "address": "10.20.0.12"}]}, "duplicate name"),
+    ({"peers": [{**PEER, "name": ""}]}, "pacs_peers[0].name: missing or empty"),
+    ({"admin_sources": ["10.0.0.300"]}, "pacs_admin_sources[0]: '10.0.0.300' is not an IP address"),
+    ({"rest_users": [{"name": "admin", "password": ""}]}, "REST user [0] (admin).password: missing"),
+    ({"rest_users": [{"name": "alice", "password": "orthanc"}]}, "default or guessable"),
+    ({"rest_users": [{"name": "alice", "password": "short-1"}]}, "shorter than 12"),
+    ({"rest_users": [{"name": "a:b", "password": "long-enough-pw"}]}, "without ':'"),
+])
+def test_each_bad_input_is_named(changes, message):
+    errors = check_policy(policy(**changes)).errors
+    assert any(message in error for error in errors), errors
+
+
+def test_passwords_never_appear_in_messages():
+    errors = check_policy(policy(rest_users=[{"name": "alice", "password": "hunter2"}])).errors
+    assert errors and not any("hunter2" in error for error in errors)
+
+
+def test_good_tls_material_passes(pki):
+    tls = {"certificate": pki["server_cert"], "private_key": pki["server_key"], "ca": pki["ca_cert"]}
+    report = check_policy(policy(tls=tls))
+    assert report.errors == []
+    assert report.policy["tls"]["min_version"] == "TLSv1.2"
+    assert report.policy["peers"][0]["tls"] is True
+
+
+@pytest.mark.parametrize("case, message", [
+    ("mismatch", "does not belong to pacs_tls.certificate"),
+    ("expired", "pacs_tls.certificate: expired on"),
+    ("weak", "key too weak for the BCP 195 profile: RSA 1024 bits"),
+    ("missing", "pacs_tls.ca: cannot read"),
+    ("not_pem", "pacs_tls.certificate: "),
+    ("old_tls", "pacs_tls.min_version: 'TLSv1.1' is not one of"),
+])
+def test_bad_tls_material_is_named(pki, case, message, tmp_path):
+    tls = {"certificate": pki["server_cert"], "private_key": pki["server_key"], "ca": pki["ca_cert"]}
+    if case == "mismatch":
+        tls["private_key"] = pki["client_ct01_key"]
+    elif case == "expired":
+        tls.update(certificate=pki["expired_cert"], private_key=pki["expired_key"])
+    elif case == "weak":
+        tls.update(certificate=pki["weak_cert"], private_key=pki["weak_key"])
+    elif case == "missing":
+        tls["ca"] = str(tmp_path / "absent.crt")
+    elif case == "not_pem":
+        Path(tmp_path / "junk.crt").write_text("not a certificate")
+        tls["certificate"] = str(tmp_path / "junk.crt")
+    elif case == "old_tls":
+        tls["min_version"] = "TLSv1.1"
+    errors = check_policy(policy(tls=tls)).errors
+    assert any(message in error for error in errors), errors
+
+
+def test_orthanc_with_tls_refuses_a_plaintext_peer(pki):
+    tls = {"certificate": pki["server_cert"], "private_key": pki["server_key"], "ca": pki["ca_cert"]}
+    errors = check_policy(policy(tls=tls, peers=[{**PEER, "tls": False}])).errors
+    assert any("speaks TLS only" in error for error in errors)
+
+
+def test_all_problems_are_reported_at_once():
+    errors = check_policy(policy(ae_title="", peers=[{**PEER, "address": "x", "services": ["nope"]}])).errors
+    assert len(errors) == 3
