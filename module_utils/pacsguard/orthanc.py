@@ -169,12 +169,13 @@ def set_key(config: ConfigFile, key: str, value: Any) -> str:
 
 
 def masked(key: str, value: Any) -> Any:
-    """What a diff may show of a value: secrets replaced, user names kept."""
+    """What a diff may show of a value: secrets replaced (an empty one stays visibly empty), user
+    names kept."""
     if key not in SECRET_KEYS:
         return value
     if isinstance(value, dict):
-        return {name: MASK for name in value}
-    return MASK
+        return {name: MASK if password else "" for name, password in value.items()}
+    return MASK if value else value
 
 
 @dataclass

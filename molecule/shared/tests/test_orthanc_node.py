@@ -31,7 +31,9 @@ def config(host):
     files = {name: orthanc.parse_file(name, host.file(f"{CONFIG_DIR}/{name}").content_string)
              for name in names}
     assert not orthanc.duplicate_keys(files)
-    return orthanc.merged(files, {})
+    merged = orthanc.merged(files, {})
+    # Passwords stay out of assertion messages: only whether each is set.
+    return {key: orthanc.masked(key, value) if value else value for key, value in merged.items()}
 
 
 def test_orthanc_runs_as_its_own_user(host):
@@ -58,9 +60,9 @@ def test_one_modality_per_peer_bound_to_its_address_and_services(config):
     for peer in POLICY["peers"]:
         entry = modalities[peer["name"]]
         assert (entry["AET"], entry["Host"], entry["Port"]) == (peer["ae_title"], peer["address"],
-                                                                 int(peer["port"]))
+                                                                 int(peer.get("port", 104)))
         granted = {service for service, key in flags.items() if entry[key]}
-        assert granted == set(peer["services"])
+        assert granted == set(peer.get("services", ["echo"]))
         assert entry["AllowStorageCommitment"] is False
 
 
@@ -71,7 +73,7 @@ def test_rest_api_requires_credentials(config, host):
     assert config["ExecuteLuaEnabled"] is False
     assert config["HttpPort"] == int(POLICY["http_port"])
     assert sorted(config["RegisteredUsers"]) == sorted(POLICY["users"])
-    assert all(config["RegisteredUsers"].values())
+    assert all(password == orthanc.MASK for password in config["RegisteredUsers"].values())
     credentials = host.file(f"{CONFIG_DIR}/credentials.json")
     assert (credentials.user, credentials.group, credentials.mode) == ("root", "orthanc", 0o640)
 
@@ -81,12 +83,11 @@ def test_dicom_tls_is_mutual_and_its_key_private(config, host):
         pytest.skip("the scenario's policy has no pacs_tls")
     assert config["DicomTlsEnabled"] is True
     assert config["DicomTlsRemoteCertificateRequired"] is True
-    assert config["SslEnabled"] is True
     directory = host.file(TLS_DIR)
     assert (directory.user, directory.group, directory.mode) == ("root", "orthanc", 0o750)
-    for name in ("node.key", "node-combined.pem"):
-        secret = host.file(f"{TLS_DIR}/{name}")
-        assert (secret.user, secret.group, secret.mode) == ("root", "orthanc", 0o640)
+    key = host.file(f"{TLS_DIR}/node.key")
+    assert (key.user, key.group, key.mode) == ("root", "orthanc", 0o640)
+    assert not host.file(f"{TLS_DIR}/node-combined.pem").exists
     for key in ("DicomTlsCertificate", "DicomTlsPrivateKey", "DicomTlsTrustedCertificates"):
         assert host.file(config[key]).exists
     environment = host.check_output("systemctl show orthanc -p Environment")
@@ -98,3 +99,21 @@ def test_changed_files_were_backed_up(host):
     backups = host.check_output(f"find {CONFIG_DIR} -maxdepth 1 -name 'orthanc.json.*~'").split()
     assert backups, "no backup of orthanc.json"
     assert not host.check_output(f"find {CONFIG_DIR} -maxdepth 1 -name '.pacsguard-*'")
+
+
+def test_firewall_admits_peers_to_dicom_and_nobody_else(host):
+    table = host.check_output("nft list table inet pacsguard")
+    for peer in POLICY["peers"]:
+        assert peer["address"] in table
+    assert f"tcp dport {POLICY['dicom_port']} drop" in table.replace("{ ", "").replace(" }", "") \
+        or f"{POLICY['dicom_port']}, {POLICY['http_port']} }} drop" in table
+    for source in POLICY["admin_sources"]:
+        assert source.removesuffix("/32") in table
+
+
+def test_firewall_is_loaded_at_boot(host):
+    persistent = host.file("/etc/nftables.d/pacsguard.nft")
+    assert (persistent.user, persistent.mode) == ("root", 0o600)
+    assert 'include "/etc/nftables.d/pacsguard.nft"' in host.file("/etc/nftables.conf").content_string
+    assert host.service("nftables").is_enabled
+    assert host.run("nft -c -f /etc/nftables.conf").rc == 0
