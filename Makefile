@@ -1,4 +1,4 @@
-# pacsguard: `make demo` runs the audit on the built-in lab; `make test` runs the whole suite.
+# pacsguard: `make demo` audits, hardens and re-audits the built-in lab; `make test` runs the whole suite.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: all venv system demo test unit integration lint bench clean
+.PHONY: all venv system images demo demo-audit test unit integration molecule lint bench clean
 
 all: test
 
@@ -17,16 +17,26 @@ $(STAMP): requirements.txt | system
 
 venv: $(STAMP)
 
-# Debian packages of the real servers (orthanc, dcmtk, nmap) and python3-venv; apt only when missing.
+# Debian packages: the real servers (orthanc, dcmtk), nmap, python3-venv, podman and what the test
+# hosts need (runc, debootstrap, nftables); apt only when something is missing.
 system:
 	bash scripts/system-packages.sh
 
-demo: system $(STAMP)
-	$(BIN)/python lab/demo.py
+# Test-host images (podman, built locally from the machine's Debian mirror; cached).
+images: system $(STAMP)
+	PYTHON=$(BIN)/python bash images/build.sh all
+
+# Audit the default Orthanc container (red), harden it, audit again (green).
+demo: images
+	CONTAINERS_CONF=$(CURDIR)/images/containers.conf $(BIN)/python lab/demo.py
+
+# Audit three real servers on loopback (Orthanc default, Orthanc TLS per its docs, dcmqrscp).
+demo-audit: system $(STAMP)
+	$(BIN)/python lab/demo_audit.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check library module_utils lab tests bench tools
-	$(BIN)/ansible-lint --offline playbooks roles
+	$(BIN)/ruff check library module_utils lab tests bench tools molecule
+	$(BIN)/ansible-lint --offline playbooks roles molecule
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
@@ -34,8 +44,17 @@ unit: $(STAMP)
 integration: system $(STAMP)
 	$(BIN)/pytest -q tests/integration
 
+# Molecule scenarios: podman hosts hardened by the roles, verified from allowed and rogue positions.
+SCENARIOS := orthanc orthanc-custom
+molecule: images
+	for scenario in $(SCENARIOS); do \
+	  PATH=$(CURDIR)/$(BIN):$$PATH CONTAINERS_CONF=$(CURDIR)/images/containers.conf \
+	    $(BIN)/molecule test -s $$scenario || exit 1; \
+	done
+
 test: system $(STAMP) lint
 	$(BIN)/pytest -q tests
+	$(MAKE) molecule
 
 bench: system $(STAMP)
 	$(BIN)/python bench/probe_vs_nmap.py

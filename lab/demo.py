@@ -1,15 +1,20 @@
-"""make demo: start the built-in lab on loopback, audit it with playbooks/audit.yml, show the result.
+"""make demo: audit an insecure PACS (red), harden it with the playbook, audit it again (green).
 
-The lab: an Orthanc with Debian's default configuration (one study stored), an Orthanc with DICOM
-TLS set up as its documentation shows, and a dcmqrscp with DCMTK's documented shared storage area.
-Everything runs as child processes on 127.0.0.1 and is stopped and removed at the end.
+The lab is three podman containers built by images/build.sh: a systemd host running Orthanc exactly
+as Debian ships it (one study stored), a modality that the policy lists, and a rogue workstation it
+does not. The audit runs twice per phase: from the modality (inside the allowlist, with its client
+certificate) and from the rogue host (outside: any port that answers is PACS-FW-001). Between the
+phases, playbooks/harden.yml applies the policy. Everything is removed at the end.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -19,96 +24,158 @@ import pacslab
 
 ROOT = Path(__file__).resolve().parent.parent
 LAB = ROOT / ".lab"
-# The site policy every lab node is audited against: the controller (127.0.0.1) speaks as CT01.
-PEERS = [
-    {"name": "ct-scanner-1", "ae_title": "CT01", "address": "127.0.0.1", "port": 104,
-     "services": ["echo", "store"], "tls": True},
-    {"name": "reading-room", "ae_title": "RWS1", "address": "127.0.0.3", "port": 11112,
-     "services": ["echo", "find", "move", "get"]},
-]
+REPORTS = ROOT / "reports"
+NETWORK = "pacsguard-demo"
+NODE, MODALITY, ROGUE = "demo-orthanc", "demo-modality", "demo-rogue"
+PODMAN_ENV = dict(os.environ, CONTAINERS_CONF=str(ROOT / "images" / "containers.conf"))
+ANSIBLE_ENV = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+                   PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
 
 
-def start_lab() -> tuple[list[pacslab.Server], dict]:
-    """Start the three lab nodes and return them with their inventory."""
-    pki = pacslab.make_pki(LAB / "pki")
-    study = get_testdata_file("CT_small.dcm")
-    servers: list[pacslab.Server] = []
-    default = pacslab.start_orthanc(LAB, "orthanc-default")
-    servers.append(default)
-    pacslab.orthanc_upload(default, study)
-    servers.append(pacslab.start_orthanc(LAB, "orthanc-tls", {
-        "DicomTlsEnabled": True,
-        "DicomTlsCertificate": pki["server_cert"],
-        "DicomTlsPrivateKey": pki["server_key"],
-        "DicomTlsTrustedCertificates": pki["ca_cert"],
-        "DicomTlsRemoteCertificateRequired": True,
-    }))
-    dcmqrscp = pacslab.start_dcmqrscp(LAB, "dcmqrscp")
-    servers.append(dcmqrscp)
-    pacslab.dicom_store(dcmqrscp, study)
-    hosts = {}
-    for server in servers:
-        product = "dcmqrscp" if server.name == "dcmqrscp" else "orthanc"
-        node = {"ansible_host": server.host, "pacs_product": product,
-                "pacs_ae_title": server.ae_title, "pacs_dicom_port": server.port,
-                "pacs_peers": PEERS}
-        if server.web_url:
-            node["pacs_http_port"] = int(server.web_url.rsplit(":", 1)[1])
-        if server.name == "orthanc-tls":
-            node.update(pacs_audit_tls_ca=pki["ca_cert"],
-                        pacs_audit_tls_client_certificate=pki["client_ct01_cert"],
-                        pacs_audit_tls_client_key=pki["client_ct01_key"])
-        hosts[server.name] = node
-    inventory = {"all": {"children": {"pacs": {"hosts": hosts}}}}
-    return servers, inventory
+def podman(*args: str, check: bool = True) -> str:
+    """Run podman with the project's containers.conf; returns stdout."""
+    done = subprocess.run(["podman", *args], env=PODMAN_ENV, capture_output=True, text=True, check=False)
+    if check and done.returncode != 0:
+        raise RuntimeError(f"podman {' '.join(args[:2])} failed: {done.stderr.strip()}")
+    return done.stdout.strip()
 
 
-def show_findings(report_file: Path) -> None:
-    """Each host's findings from the JSON report, worst first."""
-    import json
+def start_lab() -> dict[str, str]:
+    """Start the three containers on their own network; returns each one's address."""
+    podman("network", "create", NETWORK)
+    for name, image, extra in ((NODE, "orthanc", ["--cap-add", "NET_ADMIN"]),
+                               (MODALITY, "peer", []), (ROGUE, "peer", [])):
+        podman("run", "-d", "--name", name, "--hostname", name, "--network", NETWORK,
+               "--systemd=always", *extra, f"localhost/pacsguard/{image}", "/sbin/init")
+    addresses = {}
+    for name in (NODE, MODALITY, ROGUE):
+        deadline = time.monotonic() + 60
+        while podman("exec", name, "systemctl", "is-system-running", check=False) not in ("running",
+                                                                                           "degraded"):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name}: systemd did not finish starting")
+            time.sleep(1)
+        addresses[name] = podman("inspect", "-f", f"{{{{.NetworkSettings.Networks.{NETWORK}.IPAddress}}}}",
+                                 name)
+    return addresses
 
-    from pacsguard.findings import severity_rank
 
-    report = json.loads(report_file.read_text())
-    print("== Findings")
-    for host in report["hosts"]:
-        print(f"   {host['name']} ({host['verdict']})")
-        for finding in sorted(host["findings"], key=lambda f: -severity_rank(f["severity"])):
-            print(f"     {finding['severity']:<8} {finding['id']}  {finding['evidence']}")
-    print()
+def prepare(addresses: dict[str, str], pki: dict[str, str]) -> None:
+    """Client material on the modality and the rogue; one study stored in the default Orthanc."""
+    for name in (MODALITY, ROGUE):
+        podman("exec", name, "mkdir", "-m", "0700", "-p", "/etc/pacsguard/client")
+        for source, target in ((pki["client_ct01_cert"], "client.crt"),
+                               (pki["client_ct01_key"], "client.key"), (pki["ca_cert"], "ca.crt")):
+            podman("cp", source, f"{name}:/etc/pacsguard/client/{target}")
+    podman("cp", get_testdata_file("CT_small.dcm"), f"{MODALITY}:/root/CT_small.dcm")
+    pacslab.wait_for_port(addresses[NODE], 4242, time.monotonic() + 60)
+    podman("exec", MODALITY, "storescu", "-aet", "CT01", "-aec", "ORTHANC", addresses[NODE], "4242",
+           "/root/CT_small.dcm")
+
+
+def inventory(addresses: dict[str, str], pki: dict[str, str]) -> dict:
+    """The site's policy for the node, written once; both vantage hosts run the probe."""
+    connection = {"ansible_connection": "containers.podman.podman"}
+    node = {
+        **connection,
+        "pacs_product": "orthanc", "pacs_ae_title": "ORTHANC",
+        "pacs_dicom_port": 4242, "pacs_http_port": 8042,
+        "pacs_peers": [{"name": "ct-scanner-1", "ae_title": "CT01", "address": addresses[MODALITY],
+                        "port": 104, "services": ["echo", "store", "find"], "tls": True}],
+        "pacs_admin_sources": [],
+        "pacs_tls": {"certificate": pki["server_cert"], "private_key": pki["server_key"],
+                     "ca": pki["ca_cert"], "require_client_certificate": True, "min_version": "TLSv1.2"},
+        "pacs_orthanc_users": [{"name": "pacsadmin", "password": secrets.token_urlsafe(18)}],
+        "pacs_orthanc_verify_vantage": MODALITY,
+        "pacs_orthanc_verify_address": addresses[NODE],
+        "pacs_firewall_host_address": addresses[NODE],
+        "pacs_audit_address": addresses[NODE],
+        "pacs_audit_tls_client_certificate": "/etc/pacsguard/client/client.crt",
+        "pacs_audit_tls_client_key": "/etc/pacsguard/client/client.key",
+        "pacs_audit_report_dir": str(REPORTS),
+    }
+    vantage = {**connection, "ansible_python_interpreter": "/opt/pacsguard/venv/bin/python"}
+    return {"all": {"children": {
+        "pacs": {"hosts": {NODE: node}},
+        "vantages": {"hosts": {MODALITY: vantage, ROGUE: vantage}},
+    }}}
+
+
+def playbook(name: str, *extra: str, quiet: bool = False) -> int:
+    """Run one of the project's playbooks against the lab inventory."""
+    command = ["ansible-playbook", "-i", str(LAB / "inventory.yml"), str(ROOT / "playbooks" / name), *extra]
+    output = subprocess.DEVNULL if quiet else None
+    return subprocess.run(command, cwd=ROOT, env=ANSIBLE_ENV, stdout=output, check=False).returncode
+
+
+def audit(phase: str, position: str) -> tuple[int, dict]:
+    """Audit from the modality (inside) or the rogue host (outside); returns exit code and host report."""
+    vantage = MODALITY if position == "inside" else ROGUE
+    stem = f"demo-{phase}-{position}"
+    code = playbook("audit.yml", "-e", f"pacs_audit_vantage={vantage}",
+                    "-e", f"pacs_audit_position={position}", "-e", f"pacs_audit_report_name={stem}",
+                    quiet=True)
+    report = json.loads((REPORTS / f"{stem}.json").read_text())
+    return code, report["hosts"][0]
+
+
+def cell(host: dict, rule: str) -> str:
+    """One table cell: the finding's severity, or the check's status."""
+    for finding in host["findings"]:
+        if finding["id"] == rule:
+            return finding["severity"].upper()
+    return host.get("checks", {}).get(rule, {}).get("status", "-")
+
+
+def show(results: dict[tuple[str, str], tuple[int, dict]]) -> None:
+    """Before and after, side by side, for each rule any run looked at."""
+    rules = sorted({rule for _, host in results.values() for rule in host.get("checks", {})
+                    if rule.startswith("PACS-")})
+    columns = [("before", "inside"), ("after", "inside"), ("before", "outside"), ("after", "outside")]
+    print(f"   {'rule':<14}" + "".join(f"{p + ' / ' + ('modality' if s == 'inside' else 'rogue'):>20}"
+                                     for p, s in columns))
+    for rule in rules:
+        print(f"   {rule:<14}" + "".join(f"{cell(results[c][1], rule):>20}" for c in columns))
+    print(f"   {'gate':<14}" + "".join(f"{'FAIL' if results[c][0] else 'PASS':>20}" for c in columns))
 
 
 def main() -> int:
     pacslab.remove(LAB)
     LAB.mkdir(parents=True)
-    servers: list[pacslab.Server] = []
     try:
-        print("== Starting the lab: Orthanc (Debian defaults), Orthanc (DICOM TLS per its docs), "
-              "dcmqrscp (DCMTK's documented shared area)", flush=True)
-        servers, inventory = start_lab()
-        inventory_file = LAB / "inventory.yml"
-        inventory_file.write_text(yaml.safe_dump(inventory, sort_keys=False))
-        for server in servers:
-            print(f"   {server.name:<16} DICOM {server.host}:{server.port} AE {server.ae_title}"
-                  + (f"  web {server.web_url}" if server.web_url else ""))
-        print("== Auditing it: ansible-playbook playbooks/audit.yml", flush=True)
-        env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
-        audit = subprocess.run(
-            [str(Path(sys.executable).with_name("ansible-playbook")), "-i", str(inventory_file),
-             str(ROOT / "playbooks" / "audit.yml")],
-            cwd=ROOT, env=env, check=False)
-        print()
-        if audit.returncode == 0:
-            print("== UNEXPECTED: the audit passed an insecure lab")
+        print("== Starting the lab: Orthanc as Debian ships it, a listed modality, a rogue host (podman)",
+              flush=True)
+        addresses = start_lab()
+        pki = pacslab.make_pki(LAB / "pki")
+        prepare(addresses, pki)
+        (LAB / "inventory.yml").write_text(yaml.safe_dump(inventory(addresses, pki), sort_keys=False))
+        for name, address in addresses.items():
+            print(f"   {name:<14} {address}")
+        results = {}
+        print("== Auditing the default Orthanc from the modality and from the rogue host", flush=True)
+        results["before", "inside"] = audit("before", "inside")
+        results["before", "outside"] = audit("before", "outside")
+        print("== Hardening it: ansible-playbook playbooks/harden.yml", flush=True)
+        if playbook("harden.yml") != 0:
+            print("== Hardening failed; see the output above")
             return 1
-        show_findings(ROOT / "reports" / "pacsguard-audit.json")
-        print(f"== The audit failed the run (exit {audit.returncode}), as it must for this lab.")
-        print(f"   Reports: {ROOT / 'reports' / 'pacsguard-audit.json'}")
-        print(f"            {ROOT / 'reports' / 'pacsguard-audit.junit.xml'}")
-        return 0
+        print("== Auditing it again", flush=True)
+        results["after", "inside"] = audit("after", "inside")
+        results["after", "outside"] = audit("after", "outside")
+        print()
+        show(results)
+        print(f"\n   Reports: {REPORTS}/demo-{{before,after}}-{{inside,outside}}.{{json,junit.xml}}")
+        red = results["before", "inside"][0] != 0 and results["before", "outside"][0] != 0
+        green = results["after", "inside"][0] == 0 and results["after", "outside"][0] == 0
+        print("== Before: the audit failed the run. After: it passes."
+              if red and green else "== UNEXPECTED: see the table above")
+        print("   A medium PACS-TLS-004 stays on Orthanc 1.10.1 with TLS 1.2 "
+              "(see roles/pacs_orthanc/README.md).")
+        return 0 if red and green else 1
     finally:
-        for server in servers:
-            server.stop()
+        for name in (NODE, MODALITY, ROGUE):
+            podman("rm", "-f", "-t", "2", name, check=False)
+        podman("network", "rm", NETWORK, check=False)
         pacslab.remove(LAB)
 
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Install the Debian packages pacsguard's demo and tests run (real Orthanc, DCMTK, nmap), if missing.
+# Install the Debian packages pacsguard's demo and tests run (real Orthanc, DCMTK, nmap; podman, runc,
+# debootstrap and nftables for the test hosts), if missing.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-packages=(orthanc dcmtk nmap python3-venv)
+packages=(orthanc dcmtk nmap python3-venv podman runc debootstrap nftables)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
