@@ -55,8 +55,8 @@ def start_lab() -> dict[str, str]:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{name}: systemd did not finish starting")
             time.sleep(1)
-        addresses[name] = podman("inspect", "-f", f"{{{{.NetworkSettings.Networks.{NETWORK}.IPAddress}}}}",
-                                 name)
+        template = f'{{{{(index .NetworkSettings.Networks "{NETWORK}").IPAddress}}}}'
+        addresses[name] = podman("inspect", "-f", template, name)
     return addresses
 
 
