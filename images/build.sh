@@ -11,7 +11,25 @@ export CONTAINERS_CONF="${CONTAINERS_CONF:-$here/containers.conf}"
 prefix="localhost/pacsguard"
 want="${1:-all}"
 
-have_image() { [ "${FORCE:-0}" != 1 ] && podman image exists "$1"; }
+# The recipe of a layer: its Containerfile and its parent's recipe. An image whose label differs (an
+# older recipe) is rebuilt, so a changed Containerfile never leaves a stale cached image behind.
+recipe() {
+  local name="$1" parent=systemd
+  if [ "$name" = bookworm-base ]; then
+    echo "minbase-netbase-ca-v1"
+    return 0
+  fi
+  [ "$name" = systemd ] && parent=bookworm-base
+  cat "$here/Containerfile.$name" <(recipe "$parent") | sha256sum | cut -c1-16
+}
+
+have_image() {
+  local name="$1"
+  [ "${FORCE:-0}" != 1 ] || return 1
+  podman image exists "$prefix/$name" || return 1
+  [ "$(podman image inspect -f '{{ index .Labels "pacsguard.recipe" }}' "$prefix/$name" 2>/dev/null)" \
+    = "$(recipe "$name")" ]
+}
 
 # The first deb mirror for bookworm in the machine's own apt configuration.
 apt_mirror() {
@@ -27,7 +45,7 @@ apt_mirror() {
 
 build_base() {
   local image="$prefix/bookworm-base"
-  have_image "$image" && return 0
+  have_image bookworm-base && return 0
   local rootfs="$build/rootfs"
   rm -rf "$rootfs" && mkdir -p "$build"
   local mirror; mirror="$(apt_mirror)"
@@ -41,16 +59,18 @@ build_base() {
     >"$rootfs/etc/apt/apt.conf.d/90pacsguard-host" 2>/dev/null || true
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb
   tar -C "$rootfs" -cf "$build/rootfs.tar" .
-  podman import --quiet "$build/rootfs.tar" "$image" >/dev/null
+  podman import --quiet --change "LABEL pacsguard.recipe=$(recipe bookworm-base)" \
+    "$build/rootfs.tar" "$image" >/dev/null
   rm -rf "$rootfs" "$build/rootfs.tar"
 }
 
 build_layer() {
   local name="$1"; shift
   local image="$prefix/$name"
-  have_image "$image" && return 0
+  have_image "$name" && return 0
   echo "== podman build $image"
-  podman build --quiet --layers=false -t "$image" "$@" -f "$here/Containerfile.$name" "$here" >/dev/null
+  podman build --quiet --layers=false --label "pacsguard.recipe=$(recipe "$name")" -t "$image" "$@" \
+    -f "$here/Containerfile.$name" "$here" >/dev/null
 }
 
 # Wheels for the probe venv inside the peer image, taken from the controller's own pip configuration.
@@ -60,16 +80,17 @@ peer_wheels() {
   "${PYTHON:-python3}" -m pip download --quiet --disable-pip-version-check --only-binary=:all: \
     --python-version 3.11 --implementation cp --platform manylinux2014_$arch \
     --platform manylinux_2_28_$arch --platform manylinux_2_34_$arch --platform any \
-    -d "$dir" -r "$here/peer-requirements.txt"
+    -d "$dir" -r "$here/peer-requirements.txt" 2>&1 | grep -v "^WARNING: Location" || true
+  ls "$dir"/pynetdicom-*.whl >/dev/null
 }
 
 case "$want" in
   base) build_base ;;
   systemd) build_base; build_layer systemd ;;
   orthanc) build_base; build_layer systemd; build_layer orthanc ;;
-  peer) build_base; build_layer systemd; have_image "$prefix/peer" || peer_wheels; build_layer peer ;;
+  peer) build_base; build_layer systemd; have_image peer || peer_wheels; build_layer peer ;;
   all)
     build_base; build_layer systemd; build_layer orthanc
-    have_image "$prefix/peer" || peer_wheels; build_layer peer ;;
+    have_image peer || peer_wheels; build_layer peer ;;
   *) echo "usage: $0 [base|systemd|orthanc|peer|all]" >&2; exit 2 ;;
 esac
