@@ -10,6 +10,19 @@ class JsoncError(ValueError):
     """The text is not JSON once its comments are removed; the message gives the line."""
 
 
+def comment_end(text: str, i: int) -> int:
+    """Where the comment starting at ``i`` ends (its newline stays), or ``i`` when none starts."""
+    if text.startswith("//", i):
+        end = text.find("\n", i)
+        return len(text) if end < 0 else end
+    if text.startswith("/*", i):
+        end = text.find("*/", i + 2)
+        if end < 0:
+            raise JsoncError("unterminated /* comment")
+        return end + 2
+    return i
+
+
 def strip_comments(text: str) -> str:
     """Blank out comments, keeping line numbers and string contents (URLs with // included)."""
     out: list[str] = []
@@ -29,15 +42,10 @@ def strip_comments(text: str) -> str:
             in_string = True
             out.append(char)
             i += 1
-        elif text.startswith("//", i):
-            end = text.find("\n", i)
-            i = n if end < 0 else end
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            if end < 0:
-                raise JsoncError("unterminated /* comment")
-            out.append("".join(c for c in text[i:end + 2] if c == "\n"))
-            i = end + 2
+        elif (end := comment_end(text, i)) > i:
+            # Keep a block comment's newlines, so error messages give the right line.
+            out.append("".join(c for c in text[i:end] if c == "\n"))
+            i = end
         else:
             out.append(char)
             i += 1

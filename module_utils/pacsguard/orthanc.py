@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .jsonc import JsoncError, loads
+from .jsonc import JsoncError, comment_end, loads
 
 MASK = "********"
 # Keys whose values are secrets: masked in diffs and never returned.
@@ -55,14 +55,8 @@ def _tokens(text: str) -> list[tuple[str, int, int]]:
     while i < n:
         if text[i].isspace():
             i += 1
-        elif text.startswith("//", i):
-            end = text.find("\n", i)
-            i = n if end < 0 else end
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            if end < 0:
-                raise JsoncError("unterminated /* comment")
-            i = end + 2
+        elif (end := comment_end(text, i)) > i:
+            i = end
         else:
             match = _TOKEN.match(text, i)
             if not match:
