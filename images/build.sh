@@ -46,6 +46,7 @@ apt_mirror() {
 build_base() {
   local image="$prefix/bookworm-base"
   have_image bookworm-base && return 0
+  note_replaced "$image"
   local rootfs="$build/rootfs"
   rm -rf "$rootfs" && mkdir -p "$build"
   local mirror; mirror="$(apt_mirror)"
@@ -64,10 +65,19 @@ build_base() {
   rm -rf "$rootfs" "$build/rootfs.tar"
 }
 
+replaced=()
+# Remember the image a rebuild replaces, to remove it once nothing is built on it any more.
+note_replaced() {
+  local id
+  id="$(podman image inspect -f '{{.Id}}' "$1" 2>/dev/null || true)"
+  [ -z "$id" ] || replaced=("$id" "${replaced[@]}")
+}
+
 build_layer() {
   local name="$1"; shift
   local image="$prefix/$name"
   have_image "$name" && return 0
+  note_replaced "$image"
   echo "== podman build $image"
   podman build --quiet --layers=false --label "pacsguard.recipe=$(recipe "$name")" -t "$image" "$@" \
     -f "$here/Containerfile.$name" "$here" >/dev/null
@@ -94,3 +104,7 @@ case "$want" in
     have_image peer || peer_wheels; build_layer peer ;;
   *) echo "usage: $0 [base|systemd|orthanc|peer|all]" >&2; exit 2 ;;
 esac
+# Replaced images, newest first (children before their parents); one still in use stays.
+for id in "${replaced[@]}"; do
+  podman rmi "$id" >/dev/null 2>&1 || true
+done
