@@ -123,3 +123,11 @@ def test_expired_self_signed_server_certificate_is_flagged(servers, workdir, tls
     finding = next(f for f in result["findings"] if f["id"] == "PACS-TLS-005")
     assert finding["severity"] == "high"
     assert "expired" in finding["evidence"] and "self-signed" in finding["evidence"]
+
+
+def test_an_https_url_on_a_plaintext_port_is_probed_as_http(orthanc_default):
+    from pacsguard.webprobe import inspect
+
+    web = inspect(orthanc_default.web_url.replace("http://", "https://"), timeout=3)
+    assert web.scheme == "http" and web.reachable
+    assert web.verdicts()[0][:2] == ("PACS-WEB-001", "fail")
