@@ -95,8 +95,6 @@ backup_file:
   type: str
 """
 
-import os
-import tempfile
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
@@ -108,6 +106,7 @@ from ansible.module_utils.pacsguard.dcmqrscp import (
     parse,
     render,
 )
+from ansible.module_utils.pacsguard.files import write_atomically
 
 ARGUMENT_SPEC: dict[str, Any] = {
     "path": {"type": "path", "default": "/etc/dcmtk/dcmqrscp.cfg"},
@@ -118,16 +117,6 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "drop_any": {"type": "bool", "default": True},
     "backup": {"type": "bool", "default": True},
 }
-
-
-def _write(module: AnsibleModule, path: str, text: str) -> str | None:
-    """Write atomically next to ``path``; return the backup's path when one was made."""
-    backup = module.backup_local(path) if module.params["backup"] else None
-    handle, temp = tempfile.mkstemp(prefix=".pacsguard-", dir=os.path.dirname(path))
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        out.write(text)
-    module.atomic_move(temp, path)
-    return backup
 
 
 def main() -> None:
@@ -159,7 +148,7 @@ def main() -> None:
                  "after_header": params["path"]},
     }
     if result["changed"] and not module.check_mode:
-        backup = _write(module, params["path"], after)
+        backup = write_atomically(module, params["path"], after, params["backup"])
         if backup:
             result["backup_file"] = backup
     file_args = module.load_file_common_arguments(params)

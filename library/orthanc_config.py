@@ -127,10 +127,10 @@ backups:
 """
 
 import os
-import tempfile
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.pacsguard.files import write_atomically
 from ansible.module_utils.pacsguard.orthanc import (
     OrthancConfigError,
     load_dir,
@@ -148,16 +148,6 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "check_files": {"type": "bool", "default": True},
     "backup": {"type": "bool", "default": True},
 }
-
-
-def _write(module: AnsibleModule, path: str, text: str) -> str | None:
-    """Write ``text`` atomically to ``path``; return the backup's path when one was made."""
-    backup = module.backup_local(path) if module.params["backup"] and os.path.exists(path) else None
-    handle, temp = tempfile.mkstemp(prefix=".pacsguard-", suffix=".tmp", dir=os.path.dirname(path))
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        out.write(text)
-    module.atomic_move(temp, path)
-    return backup
 
 
 def _apply_attributes(module: AnsibleModule, paths: list[str], changed: bool) -> bool:
@@ -200,7 +190,8 @@ def main() -> None:
                   "after": change.masked_after[os.path.basename(path)]} for path in paths],
     }
     if not module.check_mode:
-        backups = {path: _write(module, path, change.texts[os.path.basename(path)]) for path in paths}
+        backups = {path: write_atomically(module, path, change.texts[os.path.basename(path)],
+                                          module.params["backup"]) for path in paths}
         result["backups"] = {path: backup for path, backup in backups.items() if backup}
     result["changed"] = _apply_attributes(module, managed, result["changed"])
     module.exit_json(**result)
