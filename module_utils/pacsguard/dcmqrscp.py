@@ -16,8 +16,6 @@ SYMBOL_PREFIX = "pacsguard_"
 # Services that read from the archive and those that write into it.
 READ_SERVICES = frozenset({"find", "get", "move", "find_worklist"})
 WRITE_SERVICES = frozenset({"store"})
-_ENTRY = re.compile(r"^\s*([^=#]+?)\s*=\s*(.+?)\s*$")
-_TRIPLE = re.compile(r"\(\s*([^,()]+?)\s*,\s*([^,()]+?)\s*,\s*([^,()]+?)\s*\)")
 
 
 class DcmqrscpConfigError(ValueError):
@@ -34,6 +32,10 @@ class AERow:
     quota: str
     peers: str
     line: str = field(default="", compare=False)
+
+    def admits_any(self) -> bool:
+        """The row lets every calling AE in (``ANY``)."""
+        return re.search(r"\bANY\b", self.peers) is not None
 
     def fields(self) -> tuple[str, str, str, str, str]:
         return (self.ae_title, self.storage, self.access, self.quota, self.peers)
@@ -143,7 +145,7 @@ def apply_peers(config: Config, ae_title: str, storage: str, peers: list[dict],
     """
     if drop_any:
         config.table = [row for row in config.table if not isinstance(row, AERow)
-                        or row.ae_title == ae_title or not re.search(r"\bANY\b", row.peers)]
+                        or row.ae_title == ae_title or not row.admits_any()]
     own = [line for line in config.hosts if not line.strip().startswith(SYMBOL_PREFIX)]
     entries = [host_entry(peer) for peer in peers]
     config.hosts = own + entries
@@ -157,9 +159,7 @@ def apply_peers(config: Config, ae_title: str, storage: str, peers: list[dict],
         config.table = [row for row in config.table
                         if not isinstance(row, AERow) or row.ae_title != ae_title]
     elif existing:
-        existing.access, existing.peers = access, allowed
-        if existing.storage != storage:
-            existing.storage = storage
+        existing.storage, existing.access, existing.peers = storage, access, allowed
     else:
         config.table.append(AERow(ae_title, storage, access, quota, allowed))
     warnings = []
@@ -173,14 +173,5 @@ def apply_peers(config: Config, ae_title: str, storage: str, peers: list[dict],
 
 def open_rows(config: Config) -> list[str]:
     """AE titles whose row admits any calling AE (``ANY``)."""
-    return [row.ae_title for row in config.rows if re.search(r"\bANY\b", row.peers)]
+    return [row.ae_title for row in config.rows if row.admits_any()]
 
-
-def triples(config: Config) -> list[tuple[str, str, str]]:
-    """Every (AE title, host, port) the HostTable names."""
-    found: list[tuple[str, str, str]] = []
-    for line in config.hosts:
-        match = None if _is_comment(line) else _ENTRY.match(line)
-        if match:
-            found.extend(_TRIPLE.findall(match.group(2)))
-    return found

@@ -37,7 +37,8 @@ def test_parse_and_render_keep_the_file():
     config = dcmqrscp.parse(SAMPLE)
     assert [row.ae_title for row in config.rows] == ["COMMON", "OTHER"]
     assert dcmqrscp.open_rows(config) == ["COMMON"]
-    assert dcmqrscp.triples(config) == [("OLDPACS", "10.0.0.9", "104")]
+    assert [line for line in config.hosts if not line.startswith("#")] == [
+        "legacy = (OLDPACS, 10.0.0.9, 104)"]
     assert dcmqrscp.render(config) == SAMPLE
 
 
@@ -97,6 +98,7 @@ def test_broken_files_are_named(text, message):
 def test_debian_default_file_round_trips():
     text = DEBIAN.read_text()
     config = dcmqrscp.parse(text)
-    assert config.rows == [] and dcmqrscp.triples(config) == []
+    assert config.rows == []
+    assert all(not line.strip() or line.lstrip().startswith("#") for line in config.hosts)
     rendered = dcmqrscp.render(config)
     assert rendered.splitlines() == [line for line in text.splitlines()]
