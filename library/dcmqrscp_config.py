@@ -44,6 +44,12 @@ options:
     type: list
     elements: dict
     required: true
+  settings:
+    description:
+      - Global settings before the tables, e.g. C(NetworkTCPPort), C(UserName), C(MaxAssociations).
+      - Each is changed in place on its own line; a missing one is added after the last setting.
+    type: dict
+    default: {}
   drop_any:
     description: Remove other rows that admit any calling AE.
     type: bool
@@ -68,6 +74,7 @@ EXAMPLES = r"""
   dcmqrscp_config:
     ae_title: ARCHIVE1
     storage: /var/lib/dcmtk/db/ARCHIVE1
+    settings: {NetworkTCPPort: 11112}
     peers:
       - {name: ct-scanner-1, ae_title: CT01, address: 10.20.0.11, port: 104, services: [echo, store]}
       - {name: reading-room, ae_title: RWS1, address: 10.20.1.5, port: 11112, services: [echo, find]}
@@ -105,6 +112,7 @@ from ansible.module_utils.pacsguard.dcmqrscp import (
     open_rows,
     parse,
     render,
+    set_settings,
 )
 from ansible.module_utils.pacsguard.files import write_atomically
 
@@ -114,6 +122,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "storage": {"type": "path", "required": True},
     "quota": {"type": "str", "default": "(200, 1024mb)"},
     "peers": {"type": "list", "elements": "dict", "required": True},
+    "settings": {"type": "dict", "default": {}},
     "drop_any": {"type": "bool", "default": True},
     "backup": {"type": "bool", "default": True},
 }
@@ -133,6 +142,7 @@ def main() -> None:
         opened = [title for title in open_rows(config) if title != params["ae_title"]]
         warnings = apply_peers(config, params["ae_title"], params["storage"], params["peers"],
                                params["quota"], params["drop_any"])
+        set_settings(config, {key: str(value) for key, value in params["settings"].items()})
     except OSError as exc:
         module.fail_json(msg=f"{params['path']}: {exc.strerror or exc}")
     except DcmqrscpConfigError as exc:

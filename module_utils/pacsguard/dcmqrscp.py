@@ -171,6 +171,22 @@ def apply_peers(config: Config, ae_title: str, storage: str, peers: list[dict],
     return warnings
 
 
+def set_settings(config: Config, settings: dict[str, str]) -> None:
+    """Set global ``Key = value`` lines before the tables in place; a missing key follows the last one."""
+    for key, value in settings.items():
+        pattern = re.compile(rf"^(\s*{re.escape(key)}\s*=\s*)(.*?)(\s*)$")
+        for index, line in enumerate(config.head):
+            match = pattern.match(line)
+            if match:
+                if match.group(2) != str(value):
+                    config.head[index] = f"{match.group(1)}{value}{match.group(3)}"
+                break
+        else:
+            settings_at = [i for i, line in enumerate(config.head) if re.match(r"^\s*\w+\s*=", line)]
+            position = settings_at[-1] + 1 if settings_at else 0
+            config.head.insert(position, f"{key} = {value}")
+
+
 def open_rows(config: Config) -> list[str]:
     """AE titles whose row admits any calling AE (``ANY``)."""
     return [row.ae_title for row in config.rows if row.admits_any()]

@@ -165,6 +165,20 @@ def check_rest_users(users: Any, report: PolicyReport) -> None:
             report.errors.append(f"{where}.password: shorter than {MIN_PASSWORD_LENGTH} characters")
 
 
+def _check_tls_peers(product: Any, peers: list[dict[str, Any]], report: PolicyReport) -> None:
+    """With pacs_tls the one DICOM port speaks TLS only; dcmqrscp's TLS front maps IPv4 peers."""
+    where = "Orthanc's one DICOM port" if product == "orthanc" else "the TLS front's DICOM port"
+    plain = [peer["name"] for peer in peers if peer["tls"] is False]
+    if plain:
+        report.errors.append(f"pacs_peers: {', '.join(map(str, plain))} set tls: false, but with "
+                             f"pacs_tls {where} speaks TLS only")
+    if product == "dcmqrscp":
+        six = [peer["name"] for peer in peers if ":" in str(peer["address"])]
+        if six:
+            report.errors.append(f"pacs_peers: {', '.join(map(str, six))} have IPv6 addresses; the TLS "
+                                 "front before dcmqrscp maps peers by IPv4 address only")
+
+
 def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = None,
                  now: datetime.datetime | None = None) -> PolicyReport:
     """Check the whole policy; ``read`` loads PEM files (the controller's files by default)."""
@@ -175,11 +189,8 @@ def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = N
     tls = policy.get("tls") or None
     normal_tls = check_tls(tls, policy.get("product"), report, read, now) if tls else None
     peers = check_peers(policy.get("peers"), bool(tls), report)
-    if tls and policy.get("product") == "orthanc":
-        plain = [peer["name"] for peer in peers if peer["tls"] is False]
-        if plain:
-            report.errors.append(f"pacs_peers: {', '.join(map(str, plain))} set tls: false, but with "
-                                 "pacs_tls Orthanc's one DICOM port speaks TLS only")
+    if tls:
+        _check_tls_peers(policy.get("product"), peers, report)
     admin = check_admin_sources(policy.get("admin_sources"), report)
     check_rest_users(policy.get("rest_users"), report)
     report.policy = {"product": policy.get("product"), "ae_title": policy.get("ae_title"),

@@ -102,3 +102,14 @@ def test_debian_default_file_round_trips():
     assert all(not line.strip() or line.lstrip().startswith("#") for line in config.hosts)
     rendered = dcmqrscp.render(config)
     assert rendered.splitlines() == [line for line in text.splitlines()]
+
+
+def test_settings_change_in_place_and_missing_ones_follow_the_last():
+    config = dcmqrscp.parse(SAMPLE)
+    dcmqrscp.set_settings(config, {"NetworkTCPPort": "11113", "UserName": "dcmtk"})
+    text = dcmqrscp.render(config)
+    assert "NetworkTCPPort  = 11113\nMaxPDUSize      = 16384\nUserName = dcmtk\n" in text
+    assert "= 104\nMaxPDUSize" not in text
+    again = dcmqrscp.parse(text)
+    dcmqrscp.set_settings(again, {"NetworkTCPPort": "11113", "UserName": "dcmtk"})
+    assert dcmqrscp.render(again) == text

@@ -128,6 +128,16 @@ def test_orthanc_with_tls_refuses_a_plaintext_peer(pki):
     assert any("speaks TLS only" in error for error in errors)
 
 
+def test_dcmqrscp_front_refuses_plaintext_and_ipv6_peers_and_takes_ipv4_ones(pki):
+    tls = {"certificate": pki["server_cert"], "private_key": pki["server_key"], "ca": pki["ca_cert"]}
+    bad = [{**PEER, "tls": False}, {**PEER, "name": "six", "ae_title": "SIX", "address": "2001:db8::5"}]
+    errors = check_policy(policy(product="dcmqrscp", tls=tls, peers=bad)).errors
+    assert any("TLS front's DICOM port speaks TLS only" in error for error in errors), errors
+    assert any("six have IPv6 addresses" in error for error in errors), errors
+    assert check_policy(policy(product="dcmqrscp", tls=tls)).errors == []
+    assert check_policy(policy(product="dcmqrscp", peers=bad)).errors == []
+
+
 def test_all_problems_are_reported_at_once():
     errors = check_policy(policy(ae_title="", peers=[{**PEER, "address": "x", "services": ["nope"]}])).errors
     assert len(errors) == 3
