@@ -32,9 +32,15 @@ options:
     type: str
     required: true
   storage:
-    description: The row's storage area (a directory dcmqrscp owns).
+    description:
+      - The row's storage area (a directory dcmqrscp owns).
+      - When omitted, an existing row keeps its own area (and the studies in it) and a new row gets
+        O(storage_root)/O(ae_title).
     type: path
-    required: true
+  storage_root:
+    description: Parent of the storage area of a new row when O(storage) is omitted.
+    type: path
+    default: /var/lib/dcmtk/db
   quota:
     description: The row's quota, C((maxStudies, maxBytesPerStudy)), used when the row is created.
     type: str
@@ -86,6 +92,11 @@ access:
   returned: always
   type: str
   sample: RW
+storage:
+  description: The storage area of the row (kept, given or new).
+  returned: always
+  type: str
+  sample: /var/lib/dcmtk/db/ARCHIVE1
 granularity_warnings:
   description: Peers that receive more than their own services, because access is per storage area.
   returned: always
@@ -102,10 +113,12 @@ backup_file:
   type: str
 """
 
+import os
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.pacsguard.dcmqrscp import (
+    Config,
     DcmqrscpConfigError,
     access_for,
     apply_peers,
@@ -119,13 +132,22 @@ from ansible.module_utils.pacsguard.files import write_atomically
 ARGUMENT_SPEC: dict[str, Any] = {
     "path": {"type": "path", "default": "/etc/dcmtk/dcmqrscp.cfg"},
     "ae_title": {"type": "str", "required": True},
-    "storage": {"type": "path", "required": True},
+    "storage": {"type": "path"},
+    "storage_root": {"type": "path", "default": "/var/lib/dcmtk/db"},
     "quota": {"type": "str", "default": "(200, 1024mb)"},
     "peers": {"type": "list", "elements": "dict", "required": True},
     "settings": {"type": "dict", "default": {}},
     "drop_any": {"type": "bool", "default": True},
     "backup": {"type": "bool", "default": True},
 }
+
+
+def _storage(config: Config, params: dict[str, Any]) -> str:
+    """The area asked for, else the existing row's own, else a new one under storage_root."""
+    if params["storage"]:
+        return params["storage"]
+    existing = next((row for row in config.rows if row.ae_title == params["ae_title"]), None)
+    return existing.storage if existing else os.path.join(params["storage_root"], params["ae_title"])
 
 
 def main() -> None:
@@ -140,7 +162,8 @@ def main() -> None:
             before = handle.read()
         config = parse(before)
         opened = [title for title in open_rows(config) if title != params["ae_title"]]
-        warnings = apply_peers(config, params["ae_title"], params["storage"], params["peers"],
+        storage = _storage(config, params)
+        warnings = apply_peers(config, params["ae_title"], storage, params["peers"],
                                params["quota"], params["drop_any"])
         set_settings(config, {key: str(value) for key, value in params["settings"].items()})
     except OSError as exc:
@@ -151,6 +174,7 @@ def main() -> None:
     services = [service for peer in params["peers"] for service in peer.get("services", ["echo"])]
     result: dict[str, Any] = {
         "changed": after != before,
+        "storage": storage,
         "access": access_for(services) if params["peers"] else "none",
         "granularity_warnings": warnings,
         "removed_any_rows": opened if params["drop_any"] else [],
