@@ -2,7 +2,7 @@
 # Build pacsguard's test-host images locally, with no registry: a Debian bookworm rootfs made by
 # debootstrap from the mirror this machine's apt already uses, imported into podman, then layered
 # (systemd, Orthanc, DCMTK, a probe venv from wheels downloaded on the controller). Cached: an image
-# that exists is not rebuilt (FORCE=1 rebuilds). Usage: images/build.sh [base|systemd|orthanc|peer|all]
+# that exists is not rebuilt (FORCE=1 rebuilds). Usage: images/build.sh [base|systemd|orthanc|dcmqrscp|peer|all]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -98,11 +98,12 @@ case "$want" in
   base) build_base ;;
   systemd) build_base; build_layer systemd ;;
   orthanc) build_base; build_layer systemd; build_layer orthanc ;;
+  dcmqrscp) build_base; build_layer systemd; build_layer dcmqrscp ;;
   peer) build_base; build_layer systemd; have_image peer || peer_wheels; build_layer peer ;;
   all)
-    build_base; build_layer systemd; build_layer orthanc
+    build_base; build_layer systemd; build_layer orthanc; build_layer dcmqrscp
     have_image peer || peer_wheels; build_layer peer ;;
-  *) echo "usage: $0 [base|systemd|orthanc|peer|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [base|systemd|orthanc|dcmqrscp|peer|all]" >&2; exit 2 ;;
 esac
 # Replaced images, newest first (children before their parents); one still in use stays.
 for id in "${replaced[@]}"; do

@@ -1,0 +1,113 @@
+"""Host-side checks of the hardened dcmqrscp container (testinfra over `podman exec`).
+
+The scenario's verify playbook runs these with PG_PACS_CONTAINER (the container) and PG_POLICY
+(the node's policy from inventory) in the environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "module_utils"))
+from pacsguard import dcmqrscp  # noqa: E402
+
+if "PG_PACS_CONTAINER" not in os.environ or "PG_POLICY" not in os.environ:
+    raise RuntimeError("run from the scenario's verify playbook: PG_PACS_CONTAINER and PG_POLICY unset")
+testinfra_hosts = [f"podman://{os.environ['PG_PACS_CONTAINER']}"]
+POLICY = json.loads(os.environ["PG_POLICY"])
+CONFIG = "/etc/dcmtk/dcmqrscp.cfg"
+TLS_DIR = "/etc/pacsguard/tls"
+BACKEND_PORT = 11113
+
+
+@pytest.fixture(scope="module")
+def config(host):
+    return dcmqrscp.parse(host.file(CONFIG).content_string)
+
+
+@pytest.fixture(scope="module")
+def routes(host):
+    """Peer name -> (front port, loopback source), read from the front's stunnel configuration."""
+    text = host.file("/etc/pacsguard/tls-front.conf").content_string
+    found = re.findall(r"\[peer-([^\]]+)\]\naccept = 0\.0\.0\.0:(\d+)\nconnect = 127\.0\.0\.1:(\d+)\n"
+                       r"local = (127\.[0-9.]+)", text)
+    assert {backend for _, _, backend, _ in found} == {str(BACKEND_PORT)}
+    return {name: (int(port), source) for name, port, _, source in found}
+
+
+def test_dcmqrscp_runs_as_dcmtk_with_address_matching(host):
+    service = host.service("dcmqrscp")
+    assert service.is_running and service.is_enabled
+    assert set(host.check_output("ps -o user= -C dcmqrscp").split()) == {"dcmtk"}
+    assert "--disable-host-lookup" in host.check_output("systemctl show dcmqrscp -p ExecStart")
+    backups = host.check_output("find /etc/systemd/system -maxdepth 1 -name 'dcmqrscp.service.*~'")
+    assert backups, "the site's own unit was not kept as a backup"
+
+
+def test_only_the_archive_row_remains_and_it_admits_exactly_the_peers(config, routes):
+    assert dcmqrscp.open_rows(config) == []
+    assert [row.ae_title for row in config.rows] == [POLICY["ae_title"]]
+    hosts = [line for line in config.hosts if line.startswith(dcmqrscp.SYMBOL_PREFIX)]
+    assert len(hosts) == len(POLICY["peers"])
+    for peer in POLICY["peers"]:
+        # Behind the front each AE title is bound to its peer's own loopback address.
+        _, source = routes[peer["name"]]
+        assert dcmqrscp.host_entry({**peer, "address": source}) in hosts
+    assert len({source for _, source in routes.values()}) == len(POLICY["peers"])
+
+
+def test_the_stored_studies_stayed(host, config):
+    row = config.rows[0]
+    assert row.storage == f"/var/lib/dcmtk/db/{POLICY['ae_title']}"
+    area = host.file(row.storage)
+    assert (area.user, area.group) == ("dcmtk", "dcmtk")
+    # Counts only: one object stored before hardening, its index kept.
+    assert host.file(f"{row.storage}/index.dat").exists
+    files = host.check_output(f"find {row.storage} -type f ! -name index.dat | wc -l")
+    assert int(files) >= 1
+
+
+def test_plaintext_port_and_settings(host, config):
+    settings = "\n".join(config.head)
+    assert re.search(rf"^NetworkTCPPort\s*=\s*{BACKEND_PORT}$", settings, re.M)
+    assert re.search(r"^UserName\s*=\s*dcmtk$", settings, re.M)
+    listening = host.check_output("ss -Htlnp")
+    assert f":{BACKEND_PORT} " in listening
+    assert not re.search(rf":{POLICY['dicom_port']}\s", listening), "something listens on the DICOM port"
+
+
+def test_front_is_mutual_tls_with_a_private_key(host):
+    assert POLICY["tls"]
+    front = host.service("pacsguard-tls-front")
+    assert front.is_running and front.is_enabled
+    text = host.file("/etc/pacsguard/tls-front.conf").content_string
+    for line in ("requireCert = yes", "verifyChain = yes", "sslVersionMin = TLSv1.2", "setuid = stunnel4"):
+        assert line in text
+    key = host.file(f"{TLS_DIR}/node.key")
+    assert (key.user, key.group, key.mode) == ("root", "stunnel4", 0o640)
+    assert set(host.check_output("ps -o user= -C stunnel4").split()) == {"stunnel4"}
+
+
+def test_steering_redirects_each_peer_and_keeps_the_plaintext_port_local(host, routes):
+    table = host.check_output("nft list table inet pacsguard_front")
+    for peer in POLICY["peers"]:
+        port, _ = routes[peer["name"]]
+        assert f"{peer['address']} : {port}" in table
+    assert f'tcp dport {BACKEND_PORT} iifname != "lo" drop' in table
+    firewall = host.check_output("nft list table inet pacsguard")
+    assert f"tcp dport {BACKEND_PORT} drop" in firewall
+    assert f"ct original proto-dst {POLICY['dicom_port']}" in firewall
+
+
+def test_both_tables_are_loaded_at_boot(host):
+    conf = host.file("/etc/nftables.conf").content_string
+    for name in ("pacsguard.nft", "pacsguard-front.nft"):
+        assert f'include "/etc/nftables.d/{name}"' in conf
+    assert host.service("nftables").is_enabled
+    assert host.run("nft -c -f /etc/nftables.conf").rc == 0
