@@ -1,10 +1,12 @@
-"""make demo: audit an insecure PACS (red), harden it with the playbook, audit it again (green).
+"""make demo: audit insecure PACS nodes (red), harden them with the playbook, audit again (green).
 
-The lab is three podman containers built by images/build.sh: a systemd host running Orthanc exactly
-as Debian ships it (one study stored), a modality that the policy lists, and a rogue workstation it
-does not. The audit runs twice per phase: from the modality (inside the allowlist, with its client
-certificate) and from the rogue host (outside: any port that answers is PACS-FW-001). Between the
-phases, playbooks/harden.yml applies the policy. Everything is removed at the end.
+The lab is four podman containers built by images/build.sh: two systemd hosts, one running Orthanc
+exactly as Debian ships it and one running DCMTK's dcmqrscp as sites set it up (its own unit, rows
+open to any AE), each with one study stored; a modality that both policies list; and a rogue
+workstation they do not. The audit runs twice per phase: from the modality (inside the allowlist,
+with its client certificate) and from the rogue host (outside: any port that answers is
+PACS-FW-001). Between the phases, playbooks/harden.yml applies the policy (dcmqrscp gets the TLS
+front). Everything is removed at the end.
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 LAB = ROOT / ".lab"
 REPORTS = ROOT / "reports"
 NETWORK = "pacsguard-demo"
-NODE, MODALITY, ROGUE = "demo-orthanc", "demo-modality", "demo-rogue"
+NODE, ARCHIVE, MODALITY, ROGUE = "demo-orthanc", "demo-dcmqrscp", "demo-modality", "demo-rogue"
+NODES = (NODE, ARCHIVE)
+# Each node's DICOM port and AE title before hardening (the policy keeps them).
+DEFAULTS = {NODE: (4242, "ORTHANC"), ARCHIVE: (104, "ARCHIVE1")}
 PODMAN_ENV = dict(os.environ, CONTAINERS_CONF=str(ROOT / "images" / "containers.conf"))
 ANSIBLE_ENV = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
                    PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
@@ -41,14 +46,15 @@ def podman(*args: str, check: bool = True) -> str:
 
 
 def start_lab() -> dict[str, str]:
-    """Start the three containers on their own network; returns each one's address."""
+    """Start the four containers on their own network; returns each one's address."""
     podman("network", "create", NETWORK)
     for name, image, extra in ((NODE, "orthanc", ["--cap-add", "NET_ADMIN"]),
+                               (ARCHIVE, "dcmqrscp", ["--cap-add", "NET_ADMIN"]),
                                (MODALITY, "peer", []), (ROGUE, "peer", [])):
         podman("run", "-d", "--name", name, "--hostname", name, "--network", NETWORK,
                "--systemd=always", *extra, f"localhost/pacsguard/{image}", "/sbin/init")
     addresses = {}
-    for name in (NODE, MODALITY, ROGUE):
+    for name in (*NODES, MODALITY, ROGUE):
         deadline = time.monotonic() + 60
         while podman("exec", name, "systemctl", "is-system-running", check=False) not in ("running",
                                                                                            "degraded"):
@@ -61,42 +67,51 @@ def start_lab() -> dict[str, str]:
 
 
 def prepare(addresses: dict[str, str], pki: dict[str, str]) -> None:
-    """Client material on the modality and the rogue; one study stored in the default Orthanc."""
+    """Client material on the modality and the rogue; the sites' set-up; one study stored in each."""
     for name in (MODALITY, ROGUE):
         podman("exec", name, "mkdir", "-m", "0700", "-p", "/etc/pacsguard/client")
         for source, target in ((pki["client_ct01_cert"], "client.crt"),
                                (pki["client_ct01_key"], "client.key"), (pki["ca_cert"], "ca.crt")):
             podman("cp", source, f"{name}:/etc/pacsguard/client/{target}")
     podman("cp", get_testdata_file("CT_small.dcm"), f"{MODALITY}:/root/CT_small.dcm")
-    pacslab.wait_for_port(addresses[NODE], 4242, time.monotonic() + 60)
-    podman("exec", MODALITY, "storescu", "-aet", "CT01", "-aec", "ORTHANC", addresses[NODE], "4242",
-           "/root/CT_small.dcm")
+    if playbook("../lab/site.yml", quiet=True) != 0:
+        raise RuntimeError("setting up the lab's dcmqrscp failed (run lab/site.yml to see why)")
+    for node in NODES:
+        port, ae_title = DEFAULTS[node]
+        pacslab.wait_for_port(addresses[node], port, time.monotonic() + 60)
+        podman("exec", MODALITY, "storescu", "-aet", "CT01", "-aec", ae_title, addresses[node], str(port),
+               "/root/CT_small.dcm")
 
 
 def inventory(addresses: dict[str, str], pki: dict[str, str]) -> dict:
-    """The site's policy for the node, written once; both vantage hosts run the probe."""
+    """The site's policy, written once: the same peer list for both nodes; the vantage hosts probe."""
     connection = {"ansible_connection": "containers.podman.podman"}
-    node = {
+    shared = {
         **connection,
-        "pacs_product": "orthanc", "pacs_ae_title": "ORTHANC",
-        "pacs_dicom_port": 4242, "pacs_http_port": 8042,
         "pacs_peers": [{"name": "ct-scanner-1", "ae_title": "CT01", "address": addresses[MODALITY],
                         "port": 104, "services": ["echo", "store", "find"], "tls": True}],
         "pacs_admin_sources": [],
         "pacs_tls": {"certificate": pki["server_cert"], "private_key": pki["server_key"],
                      "ca": pki["ca_cert"], "require_client_certificate": True, "min_version": "TLSv1.2"},
-        "pacs_orthanc_users": [{"name": "pacsadmin", "password": secrets.token_urlsafe(18)}],
-        "pacs_orthanc_verify_vantage": MODALITY,
-        "pacs_orthanc_verify_address": addresses[NODE],
-        "pacs_firewall_host_address": addresses[NODE],
-        "pacs_audit_address": addresses[NODE],
         "pacs_audit_tls_client_certificate": "/etc/pacsguard/client/client.crt",
         "pacs_audit_tls_client_key": "/etc/pacsguard/client/client.key",
         "pacs_audit_report_dir": str(REPORTS),
     }
+    orthanc = {
+        **shared, "pacs_product": "orthanc", "pacs_ae_title": "ORTHANC",
+        "pacs_dicom_port": 4242, "pacs_http_port": 8042,
+        "pacs_orthanc_users": [{"name": "pacsadmin", "password": secrets.token_urlsafe(18)}],
+        "pacs_orthanc_verify_vantage": MODALITY, "pacs_orthanc_verify_address": addresses[NODE],
+        "pacs_firewall_host_address": addresses[NODE], "pacs_audit_address": addresses[NODE],
+    }
+    dcmqrscp = {
+        **shared, "pacs_product": "dcmqrscp", "pacs_ae_title": "ARCHIVE1", "pacs_dicom_port": 104,
+        "pacs_dcmqrscp_verify_vantage": MODALITY, "pacs_dcmqrscp_verify_address": addresses[ARCHIVE],
+        "pacs_firewall_host_address": addresses[ARCHIVE], "pacs_audit_address": addresses[ARCHIVE],
+    }
     vantage = {**connection, "ansible_python_interpreter": "/opt/pacsguard/venv/bin/python"}
     return {"all": {"children": {
-        "pacs": {"hosts": {NODE: node}},
+        "pacs": {"hosts": {NODE: orthanc, ARCHIVE: dcmqrscp}},
         "vantages": {"hosts": {MODALITY: vantage, ROGUE: vantage}},
     }}}
 
@@ -109,14 +124,14 @@ def playbook(name: str, *extra: str, quiet: bool = False) -> int:
 
 
 def audit(phase: str, position: str) -> tuple[int, dict]:
-    """Audit from the modality (inside) or the rogue host (outside); returns exit code and host report."""
+    """Audit from the modality (inside) or the rogue host (outside); exit code and reports by host."""
     vantage = MODALITY if position == "inside" else ROGUE
     stem = f"demo-{phase}-{position}"
     code = playbook("audit.yml", "-e", f"pacs_audit_vantage={vantage}",
                     "-e", f"pacs_audit_position={position}", "-e", f"pacs_audit_report_name={stem}",
                     quiet=True)
     report = json.loads((REPORTS / f"{stem}.json").read_text())
-    return code, report["hosts"][0]
+    return code, {host["name"]: host for host in report["hosts"]}
 
 
 def cell(host: dict, rule: str) -> str:
@@ -128,34 +143,37 @@ def cell(host: dict, rule: str) -> str:
 
 
 def show(results: dict[tuple[str, str], tuple[int, dict]]) -> None:
-    """Before and after, side by side, for each rule any run looked at."""
-    rules = sorted({rule for _, host in results.values() for rule in host.get("checks", {})
-                    if rule.startswith("PACS-")})
+    """Per node: before and after, side by side, for each rule any run looked at."""
     columns = [("before", "inside"), ("after", "inside"), ("before", "outside"), ("after", "outside")]
-    print(f"   {'rule':<14}" + "".join(f"{p + ' / ' + ('modality' if s == 'inside' else 'rogue'):>20}"
-                                     for p, s in columns))
-    for rule in rules:
-        print(f"   {rule:<14}" + "".join(f"{cell(results[c][1], rule):>20}" for c in columns))
-    print(f"   {'gate':<14}" + "".join(f"{'FAIL' if results[c][0] else 'PASS':>20}" for c in columns))
+    for node in NODES:
+        hosts = {column: results[column][1][node] for column in columns}
+        rules = sorted({rule for host in hosts.values() for rule in host.get("checks", {})
+                        if rule.startswith("PACS-")})
+        print(f"   {node:<14}" + "".join(f"{p + ' / ' + ('modality' if s == 'inside' else 'rogue'):>20}"
+                                         for p, s in columns))
+        for rule in rules:
+            print(f"   {rule:<14}" + "".join(f"{cell(hosts[c], rule):>20}" for c in columns))
+        print()
+    print(f"   {'gate (both)':<14}" + "".join(f"{'FAIL' if results[c][0] else 'PASS':>20}" for c in columns))
 
 
 def main() -> int:
     pacslab.remove(LAB)
     LAB.mkdir(parents=True)
     try:
-        print("== Starting the lab: Orthanc as Debian ships it, a listed modality, a rogue host (podman)",
-              flush=True)
+        print("== Starting the lab: Orthanc as Debian ships it, dcmqrscp as sites run it, a listed "
+              "modality, a rogue host (podman)", flush=True)
         addresses = start_lab()
         pki = pacslab.make_pki(LAB / "pki")
-        prepare(addresses, pki)
         (LAB / "inventory.yml").write_text(yaml.safe_dump(inventory(addresses, pki), sort_keys=False))
+        prepare(addresses, pki)
         for name, address in addresses.items():
             print(f"   {name:<14} {address}")
         results = {}
-        print("== Auditing the default Orthanc from the modality and from the rogue host", flush=True)
+        print("== Auditing both archives from the modality and from the rogue host", flush=True)
         results["before", "inside"] = audit("before", "inside")
         results["before", "outside"] = audit("before", "outside")
-        print("== Hardening it: ansible-playbook playbooks/harden.yml", flush=True)
+        print("== Hardening them: ansible-playbook playbooks/harden.yml", flush=True)
         if playbook("harden.yml") != 0:
             print("== Hardening failed; see the output above")
             return 1
@@ -170,10 +188,10 @@ def main() -> int:
         print("== Before: the audit failed the run. After: it passes."
               if red and green else "== UNEXPECTED: see the table above")
         print("   A medium PACS-TLS-004 stays on Orthanc 1.10.1 with TLS 1.2 "
-              "(see roles/pacs_orthanc/README.md).")
+              "(see roles/pacs_orthanc/README.md);\n   dcmqrscp's TLS front offers BCP 195 suites only.")
         return 0 if red and green else 1
     finally:
-        for name in (NODE, MODALITY, ROGUE):
+        for name in (*NODES, MODALITY, ROGUE):
             podman("rm", "-f", "-t", "2", name, check=False)
         podman("network", "rm", NETWORK, check=False)
         pacslab.remove(LAB)
