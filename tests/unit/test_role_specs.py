@@ -30,3 +30,11 @@ def test_role_readmes_match_argument_specs():
     tool = Path(__file__).resolve().parents[2] / "tools" / "role_readme.py"
     run = subprocess.run([sys.executable, str(tool), "--check"], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout
+
+
+def test_handler_names_are_unique_across_roles():
+    """Ansible runs only one of several handlers that share a name, in the last one's place: the
+    product roles all listen on one topic, so a shared name would reorder another role's restart."""
+    names = [handler["name"] for path in ROLES.glob("*/handlers/main.yml")
+             for handler in yaml.safe_load(path.read_text()) or []]
+    assert len(names) == len(set(names)), sorted(name for name in names if names.count(name) > 1)
