@@ -45,7 +45,7 @@ integration: system $(STAMP)
 	$(BIN)/pytest -q tests/integration
 
 # Molecule scenarios: podman hosts hardened by the roles, verified from allowed and rogue positions.
-SCENARIOS := orthanc orthanc-custom firewall dcmqrscp
+SCENARIOS := orthanc orthanc-custom firewall dcmqrscp dcmqrscp-custom
 molecule: images
 	for scenario in $(SCENARIOS); do \
 	  PATH=$(CURDIR)/$(BIN):$$PATH CONTAINERS_CONF=$(CURDIR)/images/containers.conf \

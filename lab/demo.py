@@ -88,8 +88,12 @@ def inventory(addresses: dict[str, str], pki: dict[str, str]) -> dict:
     connection = {"ansible_connection": "containers.podman.podman"}
     shared = {
         **connection,
+        # A second, off-lab peer (a documentation address nothing is sent to): the modality must
+        # not get in under its AE title (PACS-NET-006).
         "pacs_peers": [{"name": "ct-scanner-1", "ae_title": "CT01", "address": addresses[MODALITY],
-                        "port": 104, "services": ["echo", "store", "find"], "tls": True}],
+                        "port": 104, "services": ["echo", "store", "find"], "tls": True},
+                       {"name": "ultrasound-1", "ae_title": "US01", "address": "192.0.2.31",
+                        "services": ["echo", "store"]}],
         "pacs_admin_sources": [],
         "pacs_tls": {"certificate": pki["server_cert"], "private_key": pki["server_key"],
                      "ca": pki["ca_cert"], "require_client_certificate": True, "min_version": "TLSv1.2"},

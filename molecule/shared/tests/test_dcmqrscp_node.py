@@ -23,7 +23,7 @@ testinfra_hosts = [f"podman://{os.environ['PG_PACS_CONTAINER']}"]
 POLICY = json.loads(os.environ["PG_POLICY"])
 CONFIG = "/etc/dcmtk/dcmqrscp.cfg"
 TLS_DIR = "/etc/pacsguard/tls"
-BACKEND_PORT = 11113
+BACKEND_PORT = int(POLICY["backend_port"])
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,8 @@ def test_front_is_mutual_tls_with_a_private_key(host):
     front = host.service("pacsguard-tls-front")
     assert front.is_running and front.is_enabled
     text = host.file("/etc/pacsguard/tls-front.conf").content_string
-    for line in ("requireCert = yes", "verifyChain = yes", "sslVersionMin = TLSv1.2", "setuid = stunnel4"):
+    for line in ("requireCert = yes", "verifyChain = yes", f"sslVersionMin = {POLICY['min_version']}",
+                 "setuid = stunnel4"):
         assert line in text
     key = host.file(f"{TLS_DIR}/node.key")
     assert (key.user, key.group, key.mode) == ("root", "stunnel4", 0o640)
