@@ -6,21 +6,14 @@ The scenario's verify playbook runs these with PG_PACS_CONTAINER (the container)
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import sys
-from pathlib import Path
 
 import pytest
+from node import HOSTS, POLICY
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "module_utils"))
-from pacsguard import dcmqrscp  # noqa: E402
+from pacsguard import dcmqrscp
 
-if "PG_PACS_CONTAINER" not in os.environ or "PG_POLICY" not in os.environ:
-    raise RuntimeError("run from the scenario's verify playbook: PG_PACS_CONTAINER and PG_POLICY unset")
-testinfra_hosts = [f"podman://{os.environ['PG_PACS_CONTAINER']}"]
-POLICY = json.loads(os.environ["PG_POLICY"])
+testinfra_hosts = HOSTS
 CONFIG = "/etc/dcmtk/dcmqrscp.cfg"
 TLS_DIR = "/etc/pacsguard/tls"
 BACKEND_PORT = int(POLICY["backend_port"])
