@@ -161,7 +161,21 @@ def show(results: dict[tuple[str, str], tuple[int, dict]]) -> None:
     print(f"   {'gate (both)':<14}" + "".join(f"{'FAIL' if results[c][0] else 'PASS':>20}" for c in columns))
 
 
+def teardown() -> None:
+    """Remove the lab's containers and network, also what an interrupted run left behind.
+
+    A container that is still stopping can make one ``podman rm`` fail; it is tried again."""
+    for name in (*NODES, MODALITY, ROGUE):
+        for _ in range(3):
+            podman("rm", "-f", "-t", "2", name, check=False)
+            if podman("ps", "-a", "-q", "--filter", f"name=^{name}$", check=False) == "":
+                break
+            time.sleep(1)
+    podman("network", "rm", "-f", NETWORK, check=False)
+
+
 def main() -> int:
+    teardown()
     pacslab.remove(LAB)
     LAB.mkdir(parents=True)
     try:
@@ -195,9 +209,7 @@ def main() -> int:
               "(see roles/pacs_orthanc/README.md);\n   dcmqrscp's TLS front offers BCP 195 suites only.")
         return 0 if red and green else 1
     finally:
-        for name in (*NODES, MODALITY, ROGUE):
-            podman("rm", "-f", "-t", "2", name, check=False)
-        podman("network", "rm", NETWORK, check=False)
+        teardown()
         pacslab.remove(LAB)
 
 
