@@ -149,10 +149,9 @@ def apply_peers(config: Config, ae_title: str, storage: str, peers: list[dict],
     own = [line for line in config.hosts if not line.strip().startswith(SYMBOL_PREFIX)]
     entries = [host_entry(peer) for peer in peers]
     config.hosts = own + entries
-    symbols = [entry.split(" = ", 1)[0] for entry in entries]
     services = sorted({service for peer in peers for service in peer.get("services", ["echo"])})
     access = access_for(services)
-    allowed = ", ".join(symbols) if symbols else ""
+    allowed = ", ".join(entry.split(" = ", 1)[0] for entry in entries)
     existing = next((row for row in config.rows if row.ae_title == ae_title), None)
     if not allowed:
         # No peer: the row goes, so nobody reaches the area through this AE title.
