@@ -126,6 +126,7 @@ from ansible.module_utils.pacsguard.dcmqrscp import (
     parse,
     render,
     set_settings,
+    verify_written,
 )
 from ansible.module_utils.pacsguard.files import write_atomically
 
@@ -166,11 +167,12 @@ def main() -> None:
         warnings = apply_peers(config, params["ae_title"], storage, params["peers"],
                                params["quota"], params["drop_any"])
         set_settings(config, {key: str(value) for key, value in params["settings"].items()})
+        after = render(config)
+        verify_written(after, params["ae_title"], params["peers"], params["drop_any"])
     except OSError as exc:
         module.fail_json(msg=f"{params['path']}: {exc.strerror or exc}")
     except DcmqrscpConfigError as exc:
-        module.fail_json(msg=f"{params['path']}: {exc}")
-    after = render(config)
+        module.fail_json(msg=f"{params['path']}: {exc}; nothing was changed")
     services = [service for peer in params["peers"] for service in peer.get("services", ["echo"])]
     result: dict[str, Any] = {
         "changed": after != before,

@@ -8,12 +8,13 @@ the caller fails with all of them at once and the hosts stay untouched.
 from __future__ import annotations
 
 import datetime
-import ipaddress
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .aetitle import validate_ae_title
+from .languages import canonical_address, canonical_network, check_dcmqrscp_value, check_peer_name
 
 SERVICES = ("echo", "store", "find", "get", "move", "find_worklist")
 PRODUCTS = ("orthanc", "dcmqrscp")
@@ -47,23 +48,21 @@ def check_peer(index: int, peer: Any, tls_on: bool, report: PolicyReport) -> dic
         report.errors.append(f"{where}: must be a mapping with name, ae_title and address")
         return None
     name = peer.get("name")
-    if isinstance(name, str) and name.strip():
+    name_ok, name_reason = check_peer_name(name)
+    if name_ok:
         where = f"pacs_peers[{index}] ({name})"
     else:
-        report.errors.append(f"{where}.name: missing or empty")
+        report.errors.append(f"{where}.name: {name_reason}")
     unknown = sorted(set(peer) - PEER_FIELDS)
     if unknown:
-        report.errors.append(f"{where}: unknown field(s) {', '.join(unknown)} "
+        report.errors.append(f"{where}: unknown field(s) {', '.join(map(str, unknown))} "
                              f"(known: {', '.join(sorted(PEER_FIELDS))})")
     ok, reason = validate_ae_title(peer.get("ae_title"))
     if not ok:
         report.errors.append(f"{where}.ae_title: {reason}")
-    address = peer.get("address")
-    try:
-        ipaddress.ip_address(str(address))
-    except ValueError:
-        report.errors.append(f"{where}.address: {address!r} is not an IP address (PACS products "
-                             "compare the peer's address literally; networks belong in pacs_admin_sources)")
+    address, reason = canonical_address(peer.get("address"))
+    if address is None:
+        report.errors.append(f"{where}.address: {reason}")
     port = peer.get("port", 104)
     if not _port_ok(port):
         report.errors.append(f"{where}.port: {port!r} is not a TCP port (1-65535)")
@@ -78,8 +77,13 @@ def check_peer(index: int, peer: Any, tls_on: bool, report: PolicyReport) -> dic
     tls = peer.get("tls", tls_on)
     if not isinstance(tls, bool):
         report.errors.append(f"{where}.tls: must be true or false, got {tls!r}")
-    return {"name": name, "ae_title": peer.get("ae_title"), "address": str(address), "port": port,
+    return {"name": name, "ae_title": peer.get("ae_title"), "address": address, "port": port,
             "services": sorted(set(services), key=SERVICES.index) if not bad else services, "tls": tls}
+
+
+def _name_key(name: str) -> str:
+    """Names that become the same stunnel section or HostTable symbol ('ct-1', 'CT_1') are one."""
+    return re.sub(r"[^a-z0-9_]", "_", name.lower())
 
 
 def check_peers(peers: Any, tls_on: bool, report: PolicyReport) -> list[dict[str, Any]]:
@@ -92,7 +96,7 @@ def check_peers(peers: Any, tls_on: bool, report: PolicyReport) -> list[dict[str
         return []
     checked = [check_peer(i, peer, tls_on, report) for i, peer in enumerate(peers)]
     normalised = [peer for peer in checked if peer]
-    for fieldname, fold in (("name", str.lower), ("ae_title", str.upper)):
+    for fieldname, fold in (("name", _name_key), ("ae_title", str.upper)):
         seen: dict[str, str] = {}
         for peer in normalised:
             value = peer[fieldname]
@@ -100,8 +104,10 @@ def check_peers(peers: Any, tls_on: bool, report: PolicyReport) -> list[dict[str
                 continue
             key = fold(value.strip())
             if key in seen:
+                how = ("; compared without case, '.' and '-' read as '_'" if fieldname == "name"
+                       else "; compared without case")
                 report.errors.append(f"pacs_peers: duplicate {fieldname} {value!r} "
-                                     f"(peers {seen[key]!r} and {peer['name']!r})")
+                                     f"(peers {seen[key]!r} and {peer['name']!r}{how})")
             else:
                 seen[key] = peer["name"]
     if not normalised and not report.errors:
@@ -118,10 +124,15 @@ def check_admin_sources(sources: Any, report: PolicyReport) -> list[str]:
         return []
     result = []
     for index, source in enumerate(sources):
-        try:
-            result.append(str(ipaddress.ip_network(str(source), strict=False)))
-        except ValueError:
-            report.errors.append(f"pacs_admin_sources[{index}]: {source!r} is not an IP address or network")
+        network, reason = canonical_network(source)
+        if network is None:
+            report.errors.append(f"pacs_admin_sources[{index}]: {reason}")
+        elif network.endswith("/0"):
+            report.warnings.append(f"pacs_admin_sources[{index}]: {network} admits every address to "
+                                   "the web/REST API and SSH")
+            result.append(network)
+        else:
+            result.append(network)
     return result
 
 
@@ -179,6 +190,19 @@ def _check_tls_peers(product: Any, peers: list[dict[str, Any]], report: PolicyRe
                                  "front before dcmqrscp maps peers by IPv4 address only")
 
 
+def _check_dcmqrscp_values(ae_title: Any, peers: list[dict[str, Any]], report: PolicyReport) -> None:
+    """AE titles dcmqrscp.cfg reads back as one token each (its separators and quotes refused)."""
+    if isinstance(ae_title, str):
+        ok, reason = check_dcmqrscp_value(ae_title)
+        if not ok:
+            report.errors.append(f"pacs_ae_title: {reason}")
+    for index, peer in enumerate(peers):
+        if isinstance(peer["ae_title"], str):
+            ok, reason = check_dcmqrscp_value(peer["ae_title"])
+            if not ok:
+                report.errors.append(f"pacs_peers[{index}] ({peer['name']}).ae_title: {reason}")
+
+
 def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = None,
                  now: datetime.datetime | None = None) -> PolicyReport:
     """Check the whole policy; ``read`` loads PEM files (the controller's files by default)."""
@@ -191,6 +215,8 @@ def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = N
     peers = check_peers(policy.get("peers"), bool(tls), report)
     if tls:
         _check_tls_peers(policy.get("product"), peers, report)
+    if policy.get("product") == "dcmqrscp":
+        _check_dcmqrscp_values(policy.get("ae_title"), peers, report)
     admin = check_admin_sources(policy.get("admin_sources"), report)
     check_rest_users(policy.get("rest_users"), report)
     report.policy = {"product": policy.get("product"), "ae_title": policy.get("ae_title"),

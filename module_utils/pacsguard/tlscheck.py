@@ -25,11 +25,21 @@ def _read_file(path: str) -> bytes:
         return handle.read()
 
 
+def shown_path(value: str) -> str:
+    """A path as an error message may show it: never an inline PEM (a private key would be echoed)."""
+    if "-----BEGIN" in value or "\n" in value or len(value) > 4096:
+        return "(inline content, not shown: give the path of a PEM file)"
+    return value
+
+
 def _load(kind: str, path: Any, read: Callable[[str], bytes], report: PolicyReport) -> Any:
     """Load one PEM item (certificate, key or CA bundle); an error names the field and file."""
     where = f"pacs_tls.{kind}"
     if not isinstance(path, str) or not path:
         report.errors.append(f"{where}: missing (a PEM file on the controller)")
+        return None
+    if shown_path(path) != path:
+        report.errors.append(f"{where}: {shown_path(path)}")
         return None
     try:
         data = read(path)

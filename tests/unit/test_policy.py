@@ -68,7 +68,7 @@ def test_a_good_policy_is_normalised():
     ({"peers": [{**PEER, "port": 0}]}, ".port: 0 is not a TCP port"),
     ({"peers": [{**PEER, "aet": "X"}]}, "unknown field(s) aet"),
     ({"peers": [PEER, {**PEER, "name": "ct-2", "address": "10.20.0.12", "ae_title": "ct01"}]},
-     "duplicate ae_title 'ct01' (peers 'ct-scanner-1' and 'ct-2')"),
+     "duplicate ae_title 'ct01' (peers 'ct-scanner-1' and 'ct-2'"),
     ({"peers": [PEER, {**PEER, "ae_title": "CT02", "address": "10.20.0.12"}]}, "duplicate name"),
     ({"peers": [{**PEER, "name": ""}]}, "pacs_peers[0].name: missing or empty"),
     ({"admin_sources": ["10.0.0.300"]}, "pacs_admin_sources[0]: '10.0.0.300' is not an IP address"),
