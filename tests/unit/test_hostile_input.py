@@ -166,3 +166,46 @@ def test_settings_are_single_tokens_of_known_keys(settings, message):
 def test_a_file_dcmqrscp_would_refuse_is_refused():
     with pytest.raises(dcmqrscp.DcmqrscpConfigError, match="would not load"):
         dcmqrscp.verify_written(EMPTY_TABLES + "Bogus = 1\n", "ARCHIVE1", [], True)
+
+
+# -- stunnel: the TLS front's file read back ---------------------------------------------------------
+FRONT = """; managed
+setuid = stunnel4
+requireCert = yes
+verifyChain = yes
+sslVersionMin = TLSv1.2
+
+; {name}: CT01 from 10.20.0.11
+[peer-{name}]
+accept = 0.0.0.0:41100
+connect = 127.0.0.1:11113
+local = 127.77.0.1
+"""
+ROUTES = [{"name": "ct-scanner-1", "front_port": 41100, "source": "127.77.0.1"}]
+OPTIONS = {"requireCert": "yes", "verifyChain": "yes", "sslVersionMin": "TLSv1.2", "setuid": "stunnel4"}
+
+
+def test_the_front_meant_reads_back():
+    from pacsguard import stunnel
+    stunnel.verify(FRONT.format(name="ct-scanner-1"), stunnel.front_services(ROUTES, 11113), OPTIONS)
+
+
+def test_a_name_that_adds_a_stunnel_service_is_caught_on_read_back():
+    """Rendered as the template did before names were checked: the comment line starts a service."""
+    from pacsguard import stunnel
+    text = FRONT.format(name="ct-scanner-1").replace("; ct-scanner-1", "; " + STUNNEL_INJECTION)
+    with pytest.raises(stunnel.StunnelConfigError, match="exec"):
+        stunnel.verify(text, stunnel.front_services(ROUTES, 11113), OPTIONS)
+    without_exec = text.replace("exec = /bin/sh\n", "")
+    with pytest.raises(stunnel.StunnelConfigError, match=r"unexpected \['evil'\]"):
+        stunnel.verify(without_exec, stunnel.front_services(ROUTES, 11113), OPTIONS)
+
+
+def test_a_weakened_global_option_is_caught_on_read_back():
+    from pacsguard import stunnel
+    text = FRONT.format(name="ct-scanner-1") + "requireCert = no\n"
+    with pytest.raises(stunnel.StunnelConfigError, match="service"):
+        stunnel.verify(text, stunnel.front_services(ROUTES, 11113), OPTIONS)
+    text = FRONT.format(name="ct-scanner-1").replace("requireCert = yes", "requireCert = no")
+    with pytest.raises(stunnel.StunnelConfigError, match="global options"):
+        stunnel.verify(text, stunnel.front_services(ROUTES, 11113), OPTIONS)
