@@ -128,7 +128,7 @@ from ansible.module_utils.pacsguard.dcmqrscp import (
     set_settings,
     verify_written,
 )
-from ansible.module_utils.pacsguard.files import write_atomically
+from ansible.module_utils.pacsguard.files import requested_attributes, write_atomically
 
 ARGUMENT_SPEC: dict[str, Any] = {
     "path": {"type": "path", "default": "/etc/dcmtk/dcmqrscp.cfg"},
@@ -184,7 +184,8 @@ def main() -> None:
                  "after_header": params["path"]},
     }
     if result["changed"] and not module.check_mode:
-        backup = write_atomically(module, params["path"], after, params["backup"])
+        backup = write_atomically(module, params["path"], after, params["backup"],
+                                  **requested_attributes(params))
         if backup:
             result["backup_file"] = backup
     file_args = module.load_file_common_arguments(params)

@@ -130,13 +130,14 @@ import os
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.pacsguard.files import write_atomically
+from ansible.module_utils.pacsguard.files import requested_attributes, write_atomically
 from ansible.module_utils.pacsguard.orthanc import (
     OrthancConfigError,
     load_dir,
     merged,
     missing_tls_files,
     plan,
+    secrets_in,
 )
 
 ARGUMENT_SPEC: dict[str, Any] = {
@@ -159,6 +160,16 @@ def _apply_attributes(module: AnsibleModule, paths: list[str], changed: bool) ->
     return changed
 
 
+def _hide_secrets(module: AnsibleModule, wanted: dict[str, Any], files: dict[str, Any]) -> None:
+    """Every password found in the settings given or in the files read is scrubbed from all output
+    (Ansible's no_log values), whichever option carried it."""
+    for key, value in wanted.items():
+        module.no_log_values.update(secrets_in(key, value))
+    for config in files.values():
+        for key, value in config.data.items():
+            module.no_log_values.update(secrets_in(key, value))
+
+
 def main() -> None:
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, add_file_common_args=True,
                            supports_check_mode=True)
@@ -171,6 +182,7 @@ def main() -> None:
     wanted = {**params["settings"], **params["secret_settings"]}
     try:
         files = load_dir(params["path"])
+        _hide_secrets(module, wanted, files)
         change = plan(files, wanted, params["file"], frozenset(params["merge"]))
         missing = missing_tls_files(merged(files, change.texts))
     except OrthancConfigError as exc:
@@ -191,7 +203,7 @@ def main() -> None:
     }
     if not module.check_mode:
         backups = {path: write_atomically(module, path, change.texts[os.path.basename(path)],
-                                          module.params["backup"]) for path in paths}
+                                          module.params["backup"], **requested_attributes(params)) for path in paths}
         result["backups"] = {path: backup for path, backup in backups.items() if backup}
     result["changed"] = _apply_attributes(module, managed, result["changed"])
     module.exit_json(**result)

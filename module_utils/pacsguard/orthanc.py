@@ -17,8 +17,15 @@ from typing import Any
 from .jsonc import JsoncError, comment_end, loads
 
 MASK = "********"
-# Keys whose values are secrets: masked in diffs and never returned.
+# Top-level keys whose values are secrets as a whole (user name to password): masked in diffs.
 SECRET_KEYS = frozenset({"RegisteredUsers"})
+# Keys that hold a password or key material wherever they appear (OrthancPeers and DicomWeb
+# servers' "Password", database plugins' "Password", "HttpHeaders" with tokens, ...).
+SECRET_NAME = re.compile(r"(?i)password|passwd|secret|token|credential|authorization|api.?key")
+# Lists whose third element is a password: OrthancPeers and DicomWeb Servers [url, user, password].
+URL_USER_PASSWORD_KEYS = frozenset({"OrthancPeers", "Servers"})
+# user:password@ in a URL or proxy setting (HttpProxy "user:pass@host:port", PostgreSQL URIs).
+_USERINFO = re.compile(r"(?P<lead>(?:^|//))(?P<user>[^:/@\s]*):(?P<password>[^@\s]+)@")
 # Files Orthanc would reject at start-up when missing, by the key that names them.
 TLS_FILE_KEYS = ("DicomTlsCertificate", "DicomTlsPrivateKey", "DicomTlsTrustedCertificates")
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"/]+')
@@ -95,6 +102,10 @@ def _members(text: str) -> tuple[list[Member], int]:
             pass
         elif depth == 1 and key is None:
             key = json.loads(tok)
+            if any(member.key == key for member in members):
+                line = text.count("\n", 0, start) + 1
+                raise JsoncError(f"line {line}: key {key!r} is defined twice in this file (Orthanc "
+                                 "takes the last one; which one is meant must be settled by hand)")
         elif depth == 1 and value_start < 0:
             value_start = start
         last_end = end
@@ -163,13 +174,58 @@ def set_key(config: ConfigFile, key: str, value: Any) -> str:
 
 
 def masked(key: str, value: Any) -> Any:
-    """What a diff may show of a value: secrets replaced (an empty one stays visibly empty), user
-    names kept."""
-    if key not in SECRET_KEYS:
-        return value
+    """What a diff may show of a value: every secret in it replaced (an empty one stays visibly
+    empty), user names and everything else kept."""
+    if key in SECRET_KEYS:
+        if isinstance(value, dict):
+            return {name: MASK if password else "" for name, password in value.items()}
+        return MASK if value else value
+    return _mask_nested(key, value)
+
+
+def _mask_nested(key: str, value: Any) -> Any:
+    """Secrets inside a value: by key name, by position in [url, user, password], in URLs."""
     if isinstance(value, dict):
-        return {name: MASK if password else "" for name, password in value.items()}
-    return MASK if value else value
+        if key in URL_USER_PASSWORD_KEYS:
+            return {name: _mask_nested(name, item) if not isinstance(item, list) else _mask_triple(item)
+                    for name, item in value.items()}
+        return {name: (MASK if item else item) if SECRET_NAME.search(name) and not isinstance(item, (dict, list))
+                else _mask_nested(name, item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_mask_nested(key, item) for item in value]
+    if isinstance(value, str):
+        if SECRET_NAME.search(key) and value:
+            return MASK
+        return _USERINFO.sub(lambda m: f"{m.group('lead')}{m.group('user')}:{MASK}@", value)
+    return value
+
+
+def secrets_in(key: str, value: Any) -> set[str]:
+    """The secret strings inside one setting (for Ansible's no_log values: they are then scrubbed
+    from every output, the module's own arguments included)."""
+    found: set[str] = set()
+    _collect(value, masked(key, value), found)
+    return {secret for secret in found if len(secret) >= 3}
+
+
+def _collect(original: Any, hidden: Any, found: set[str]) -> None:
+    if isinstance(original, dict) and isinstance(hidden, dict):
+        for name, item in original.items():
+            _collect(item, hidden.get(name), found)
+    elif isinstance(original, list) and isinstance(hidden, list):
+        for item, shown in zip(original, hidden):
+            _collect(item, shown, found)
+    elif isinstance(original, str) and original != hidden:
+        userinfo = _USERINFO.search(original)
+        found.add(userinfo.group("password") if userinfo and hidden != MASK else original)
+
+
+def _mask_triple(item: list[Any]) -> list[Any]:
+    """[url, user, password, ...]: the password (third) masked, the URL's own userinfo too."""
+    out = [_mask_nested("url", entry) for entry in item]
+    if len(out) > 2 and out[2]:
+        out[2] = MASK
+    return out
 
 
 @dataclass
@@ -227,8 +283,10 @@ def plan(files: dict[str, ConfigFile], settings: dict[str, Any], new_file: str,
 def _mask_secrets(files: dict[str, ConfigFile]) -> None:
     """Replace secret values in place (for the 'before' side of a diff)."""
     for name, config in list(files.items()):
-        for key in SECRET_KEYS & set(config.data):
-            files[name] = config = parse_file(name, set_key(config, key, masked(key, config.data[key])))
+        for key in list(config.data):
+            hidden = masked(key, config.data[key])
+            if hidden != config.data[key]:
+                files[name] = config = parse_file(name, set_key(config, key, hidden))
 
 
 def merged(files: dict[str, ConfigFile], texts: dict[str, str]) -> dict[str, Any]:

@@ -84,3 +84,35 @@ def test_tls_without_its_files_is_refused_before_writing(config_dir):
     assert result["failed"] is True
     assert "DicomTlsCertificate=/nonexistent/node.crt" in result["msg"]
     assert snapshot(config_dir) == before
+
+
+@pytest.mark.parametrize("body", [
+    '{ "AuthenticationEnabled" : true, "AuthenticationEnabled" : false }',
+    '{ "RegisteredUsers" : { "a" : "first-secret-1x" },\n  "RegisteredUsers" : { "b" : "second-secret-2y" } }',
+])
+def test_a_key_defined_twice_in_one_file_is_refused_and_no_secret_shown(config_dir, body):
+    (config_dir / "site.json").write_text(body + "\n")
+    before = snapshot(config_dir)
+    result = run_module({"path": str(config_dir), "settings": {"AuthenticationEnabled": True}},
+                        "--diff")
+    assert result["failed"] is True, result
+    assert "is defined twice in this file" in result["msg"] and "site.json" in result["msg"]
+    assert "secret-1x" not in json.dumps(result) and "secret-2y" not in json.dumps(result)
+    assert snapshot(config_dir) == before
+
+
+def test_every_password_is_masked_in_diffs_and_output(config_dir):
+    first = {"OrthancPeers": {"backup": ["http://10.0.0.9:8042/", "sync", "peer-secret-3p"]},
+             "DicomWeb": {"Servers": {"vna": {"Url": "https://10.0.0.8/dicom-web/", "Username": "u",
+                                              "Password": "web-secret-4w"}}},
+             "HttpProxy": "proxyuser:proxy-secret-5x@10.0.0.7:3128"}
+    applied = run_module({"path": str(config_dir), "settings": first}, "--diff")
+    second = run_module({"path": str(config_dir), "settings": {
+        **first, "OrthancPeers": {"backup": ["http://10.0.0.9:8042/", "sync", "peer-secret-6n"]}}},
+        "--diff", "--check")
+    assert applied["changed"] is True and second["changed"] is True, (applied, second)
+    text = json.dumps([applied, second])
+    for secret in ("peer-secret-3p", "web-secret-4w", "proxy-secret-5x", "peer-secret-6n"):
+        assert secret not in text, secret
+    assert "http://10.0.0.9:8042/" in text and "proxyuser" in text
+    assert "proxy-secret-5x" in (config_dir / "orthanc.json").read_text()

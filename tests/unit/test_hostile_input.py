@@ -209,3 +209,27 @@ def test_a_weakened_global_option_is_caught_on_read_back():
     text = FRONT.format(name="ct-scanner-1").replace("requireCert = yes", "requireCert = no")
     with pytest.raises(stunnel.StunnelConfigError, match="global options"):
         stunnel.verify(text, stunnel.front_services(ROUTES, 11113), OPTIONS)
+
+
+# -- new configuration files are never readable by others, not even for a moment ----------------------
+class _Module:
+    """Only what write_atomically uses of AnsibleModule; atomic_move must not run for a new file
+    (it would leave the umask's mode on it until the module's attribute step)."""
+
+    def backup_local(self, path):  # pragma: no cover - not reached for a new file
+        raise AssertionError("no backup of a file that does not exist")
+
+    def atomic_move(self, src, dest):
+        raise AssertionError("a new file goes into place by rename, with its mode already set")
+
+
+def test_a_new_secret_file_lands_with_its_mode(tmp_path):
+    import os
+
+    from pacsguard.files import requested_attributes, write_atomically
+    target = tmp_path / "credentials.json"
+    attrs = requested_attributes({"mode": "0640", "owner": None, "group": None})
+    write_atomically(_Module(), str(target), '{"RegisteredUsers": {}}\n', True, **attrs)
+    assert oct(target.stat().st_mode & 0o777) == "0o640"
+    assert [p.name for p in tmp_path.iterdir()] == ["credentials.json"]
+    assert os.stat(target).st_uid == os.getuid()
