@@ -18,8 +18,12 @@ description:
     PACS-FW-001). Evidence holds counts and protocol facts, never patient data.
   - Without a successful positive control (an allowlisted AE accepted) a run without findings is
     C(inconclusive), not clean.
-  - Every network wait is bounded by I(timeout); a silent or dropping port ends as unreachable or
-    error after a few multiples of it.
+  - Every network wait is bounded by O(timeout); each exchange by a small multiple of it (an
+    association by O(timeout) x (3 + its DIMSE checks), a TLS handshake or HTTP request by
+    2 x O(timeout)), however slowly a server trickles its answer; and the whole run by O(deadline).
+    A server that hits a bound gets a check with status C(error) saying which, never a hung job.
+  - What a server controls is capped as well, PDU length (1 MiB), C-FIND responses counted (1000),
+    HTTP body read (4 MiB); a service the server does not offer is reported as such, not as a failure.
   - Never changes anything.
 version_added: "0.1.0"
 author: pacsguard
@@ -79,6 +83,13 @@ options:
     description: Seconds for each network wait (connect, TLS handshake, ACSE, DIMSE, HTTP).
     type: float
     default: 5
+  deadline:
+    description:
+      - Seconds the whole run may take, after which it stops and returns what it observed, with
+        the checks not done marked C(error).
+      - 0 derives it as O(timeout) x the number of network checks (11, or 13 with O(web_url)) + 2.
+    type: float
+    default: 0
   intrusive:
     description: Also try a C-STORE of a synthetic, clearly labelled object as an unknown AE (PACS-NET-005).
     type: bool
@@ -147,7 +158,7 @@ endpoint:
   contains:
     reachable: {description: TCP connect succeeded., type: bool}
     source_address: {description: The probe's address as the endpoint sees it., type: str}
-    transport: {description: C(plaintext), C(tls) or C(unknown)., type: str}
+    transport: {description: "C(plaintext), C(tls) or C(unknown).", type: str}
     tls: {description: The port speaks DICOM TLS., type: bool}
     tls_versions_accepted: {description: TLS versions whose handshake the server completes., type: list}
     certificate:
@@ -201,6 +212,7 @@ ARGUMENT_SPEC = {
     "web_url": {"type": "str"},
     "timeout": {"type": "float", "default": 5},
     "intrusive": {"type": "bool", "default": False},
+    "deadline": {"type": "float", "default": 0},
     "position": {"type": "str", "default": "inside", "choices": ["inside", "outside"]},
 }
 

@@ -1,7 +1,11 @@
-"""DICOM association attempts for the probe, each bounded by timeouts, each summed up as an Outcome.
+"""DICOM association attempts for the probe, each bounded in time and size, each summed up as an
+Outcome.
 
 pynetdicom waits forever by default; every timeout (connect, TLS handshake, ACSE, DIMSE, network)
-is set here so that a silent or dropping port costs at most a few multiples of ``timeout``.
+is set here, and each attempt also runs under a deadline of its own (bounded.run) that a server
+trickling bytes cannot stretch: at most ``timeout`` x (3 + number of DIMSE checks) seconds. What a
+server controls is capped too: the length of a PDU it announces (MAX_PDU_BYTES) and the number of
+C-FIND responses counted (MAX_FIND_RESPONSES).
 """
 
 from __future__ import annotations
@@ -13,17 +17,49 @@ from typing import Any
 
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
+import pynetdicom.ae
 from pynetdicom import AE, evt
-from pynetdicom.pdu import A_ABORT_RQ, A_ASSOCIATE_RJ
+from pynetdicom.pdu import A_ABORT_RQ, A_ASSOCIATE_AC, A_ASSOCIATE_RJ
 from pynetdicom.sop_class import (
     PatientRootQueryRetrieveInformationModelFind,
     SecondaryCaptureImageStorage,
     StudyRootQueryRetrieveInformationModelFind,
     Verification,
 )
+from pynetdicom.transport import AssociationSocket
+
+from . import bounded
 
 _SYNTAXES = [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
 _PENDING = (0xFF00, 0xFF01)
+# The largest PDU the probe reads. It offers a maximum PDU length of 16 KiB (pynetdicom's default);
+# an A-ASSOCIATE-AC with many contexts stays far below this. A server announcing more is hostile.
+MAX_PDU_BYTES = 1024 * 1024
+# C-FIND responses counted before the probe stops reading (the finding needs a count, not all).
+MAX_FIND_RESPONSES = 1000
+
+
+class _BoundedSocket(AssociationSocket):
+    """pynetdicom's requestor socket, registered under the running step's deadline, refusing to
+    read a PDU longer than MAX_PDU_BYTES (the connection is closed instead of buffering it)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._registry = bounded.current()
+        bounded.register(self)
+
+    def recv(self, nr_bytes: int) -> bytearray:
+        if nr_bytes > MAX_PDU_BYTES:
+            if self._registry is not None:
+                self._registry.note(f"the server announced a PDU of {nr_bytes} bytes (the probe reads "
+                                    f"at most {MAX_PDU_BYTES})")
+            self.close()
+            return bytearray()
+        return super().recv(nr_bytes)
+
+
+# The requestor side of AE.associate() builds its socket from this name (pynetdicom 3.0).
+pynetdicom.ae.AssociationSocket = _BoundedSocket  # type: ignore[misc]
 
 
 @dataclass
@@ -72,13 +108,27 @@ def associate(
 ) -> Outcome:
     """Request an association and, when accepted, run the named DIMSE checks before releasing.
 
-    dimse may hold "echo", "find" and "store"; their results land in Outcome.dimse.
+    dimse may hold "echo", "find" and "store"; their results land in Outcome.dimse. The whole
+    attempt ends within ``timeout`` x (3 + len(dimse)) seconds, whatever the server does.
     """
-    ae = _make_ae(calling_ae, transport.timeout, dimse)
-    try:
-        return _associate(ae, transport, calling_ae, called_ae, dimse)
-    finally:
-        ae.shutdown()
+    bounded.ensure_running()
+    budget = transport.timeout * (3 + len(dimse))
+
+    def attempt() -> Outcome:
+        ae = _make_ae(calling_ae, transport.timeout, dimse)
+        try:
+            return _associate(ae, transport, calling_ae, called_ae, dimse)
+        finally:
+            ae.shutdown()
+
+    finished, outcome, notes = bounded.run(attempt, budget)
+    if finished and outcome is not None:
+        if notes:
+            outcome.detail = f"{outcome.detail or 'connection closed'} ({'; '.join(notes)})"
+        return outcome
+    bounded.ensure_running()
+    return Outcome("timeout", f"the exchange did not end within {budget:g} s (the server kept "
+                   "it open without completing it)", calling_ae, called_ae)
 
 
 def _make_ae(calling_ae: str, timeout: float, dimse: tuple[str, ...]) -> AE:
@@ -110,7 +160,15 @@ def _associate(
     assoc, received, connected, elapsed = _open(ae, transport, called_ae)
     outcome = Outcome("aborted", "", calling_ae, called_ae)
     reject = next((pdu for pdu in received if isinstance(pdu, A_ASSOCIATE_RJ)), None)
-    if assoc.is_established:
+    accept = next((pdu for pdu in received if isinstance(pdu, A_ASSOCIATE_AC)), None)
+    if not assoc.is_established and accept is not None:
+        # The server accepted the association but none of the contexts asked for: still accepted.
+        outcome.kind, outcome.detail = "accepted", "A-ASSOCIATE-AC (no requested presentation context)"
+        outcome.implementation_class_uid = _text(accept.implementation_class_uid)
+        outcome.implementation_version_name = _text(accept.implementation_version_name)
+        outcome.dimse = {name: {"allowed": False, "offered": False, "status": "not offered"}
+                         for name in dimse}
+    elif assoc.is_established:
         outcome.kind, outcome.detail = "accepted", "A-ASSOCIATE-AC"
         outcome.implementation_class_uid = _text(assoc.acceptor.implementation_class_uid)
         outcome.implementation_version_name = _text(assoc.acceptor.implementation_version_name)
@@ -121,7 +179,7 @@ def _associate(
                 outcome.dimse[name] = {"allowed": False, "status": "association not re-established"}
                 continue
             outcome.dimse[name] = _DIMSE[name](assoc)
-            if not outcome.dimse[name]["status"].startswith("0x"):
+            if outcome.dimse[name].get("offered", True) and not outcome.dimse[name]["status"].startswith("0x"):
                 # refused by an abort: let the association wind down before the next check
                 assoc.join(transport.timeout)
         if assoc.is_established:
@@ -163,8 +221,20 @@ def _text(value: object) -> str | None:
     return str(value).strip() if value else None
 
 
+def _offered(assoc: Any, *uids: str) -> bool:
+    """Whether the server accepted a presentation context for one of ``uids``."""
+    return any(context.abstract_syntax in uids for context in assoc.accepted_contexts)
+
+
+def _not_offered(name: str) -> dict[str, Any]:
+    return {"allowed": False, "offered": False,
+            "status": f"not offered (the server accepted no presentation context for {name})"}
+
+
 def _echo(assoc: Any) -> dict[str, Any]:
     """C-ECHO: allowed when the peer answers Success."""
+    if not _offered(assoc, Verification):
+        return _not_offered("Verification")
     status = assoc.send_c_echo()
     code = getattr(status, "Status", None)
     return {"allowed": code == 0x0000, "status": _status_text(code, assoc)}
@@ -174,8 +244,11 @@ def _find(assoc: Any) -> dict[str, Any]:
     """Universal C-FIND at STUDY level (Study Root): counts matches, keeps none of them.
 
     The identifier asks only for the Study Instance UID, and only the number of pending
-    responses is kept: no patient data leaves this function.
+    responses is kept: no patient data leaves this function. Counting stops at
+    MAX_FIND_RESPONSES (the association is then aborted): a server cannot keep the probe reading.
     """
+    if not _offered(assoc, StudyRootQueryRetrieveInformationModelFind):
+        return _not_offered("Study Root C-FIND")
     query = Dataset()
     query.QueryRetrieveLevel = "STUDY"
     query.StudyInstanceUID = ""
@@ -184,6 +257,10 @@ def _find(assoc: Any) -> dict[str, Any]:
         code = getattr(status, "Status", None)
         if code in _PENDING:
             matches += 1
+            if matches >= MAX_FIND_RESPONSES:
+                assoc.abort()
+                return {"allowed": True, "matches": matches,
+                        "status": f"stopped after {matches} pending responses"}
         else:
             final = code
     allowed = final == 0x0000 or matches > 0
@@ -192,6 +269,8 @@ def _find(assoc: Any) -> dict[str, Any]:
 
 def _store(assoc: Any) -> dict[str, Any]:
     """C-STORE of a synthetic, clearly labelled probe object (never real patient data)."""
+    if not _offered(assoc, SecondaryCaptureImageStorage):
+        return _not_offered("Secondary Capture storage")
     status = assoc.send_c_store(_probe_object())
     code = getattr(status, "Status", None)
     return {"allowed": code == 0x0000, "status": _status_text(code, assoc)}

@@ -7,6 +7,7 @@ allowlisted AE accepted): a server that refuses everybody proves nothing, so it 
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import logging
 import secrets
@@ -16,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import tlsprobe, webprobe
+from . import bounded, tlsprobe, webprobe
 from .aetitle import validate_ae_title
 from .dicomnet import Outcome, Transport, associate
 from .findings import Finding, make_finding, severity_rank
@@ -29,6 +30,11 @@ TLS_RULES = ("PACS-TLS-001", "PACS-TLS-002", "PACS-TLS-003", "PACS-TLS-004", "PA
              "PACS-TLS-006")
 WEB_RULES = ("PACS-WEB-001", "PACS-WEB-002")
 POSITIONS = ("inside", "outside")
+# Network checks whose waits count towards the default deadline (AE and TLS families), and the web
+# checks added when a web URL is probed; see default_deadline().
+NETWORK_CHECKS = 11
+WEB_CHECKS = 2
+DEADLINE_MARGIN = 2.0
 
 
 class ProbeInputError(ValueError):
@@ -54,6 +60,7 @@ class Target:
     intrusive: bool = False
     position: str = "inside"
     peers: tuple[dict[str, Any], ...] = ()
+    deadline: float = 0.0
 
     def validate(self) -> None:
         """Raise ProbeInputError naming the first unusable argument."""
@@ -68,6 +75,8 @@ class Target:
             raise ProbeInputError(f"port {self.port} is not a TCP port (1-65535)")
         if not self.timeout > 0:
             raise ProbeInputError(f"timeout {self.timeout} must be a positive number of seconds")
+        if not self.deadline >= 0:
+            raise ProbeInputError(f"deadline {self.deadline} must be 0 (derived) or a number of seconds")
         if self.position not in POSITIONS:
             raise ProbeInputError(f"position {self.position!r} must be one of {', '.join(POSITIONS)}")
         if bool(self.tls_client_certificate) != bool(self.tls_client_key):
@@ -142,16 +151,28 @@ def rogue_ae_title() -> str:
     return "PGROGUE" + secrets.token_hex(4).upper()
 
 
+def default_deadline(target: Target) -> float:
+    """The most a probe of ``target`` may take: ``timeout`` for each network check (11 for the AE
+    and TLS families, 2 more with a web URL), plus 2 s. Each step has a bound of its own too, so one
+    stalling exchange cannot use up the whole of it."""
+    checks = NETWORK_CHECKS + (WEB_CHECKS if target.web_url else 0)
+    return target.timeout * checks + DEADLINE_MARGIN
+
+
 def probe(target: Target) -> Result:
-    """Run every check against one endpoint. Never raises for network conditions."""
+    """Run every check against one endpoint. Never raises for network conditions, never outlives
+    its deadline (Target.deadline, or default_deadline())."""
     target.validate()
     started = time.monotonic()
     result = Result(endpoint=_endpoint_skeleton(target))
     run = _Run(target, result)
-    if run.reach():
-        run.network_checks()
-    run.web_checks()
-    run.firewall_check()
+    limit = target.deadline or default_deadline(target)
+    try:
+        finished = bounded.run(lambda: _all_checks(run), limit)[0]
+    except bounded.DeadlineReached:
+        finished = False
+    if not finished:
+        result = _stopped_at_deadline(result, limit)
     result.verdict = _verdict(result, target.position)
     result.duration = time.monotonic() - started
     LOG.debug("probe %s:%s: %s, %d finding(s) in %.3f s", target.host, target.port,
@@ -159,12 +180,30 @@ def probe(target: Target) -> Result:
     return result
 
 
-def probe_many(targets: list[Target], workers: int = 16) -> list[Result]:
-    """Probe several endpoints concurrently, results in the order of ``targets``."""
-    for target in targets:
-        target.validate()
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(targets) or 1))) as pool:
-        return list(pool.map(probe, targets))
+def _all_checks(run: _Run) -> None:
+    if run.reach():
+        run.network_checks()
+    run.web_checks()
+    run.firewall_check()
+
+
+def _stopped_at_deadline(result: Result, limit: float) -> Result:
+    """What was observed before the deadline, every check not done marked as an error."""
+    for _ in range(5):
+        try:
+            snapshot = copy.deepcopy(result)
+            break
+        except RuntimeError:  # the stopped step was still writing; it is ending
+            time.sleep(0.05)
+    else:
+        snapshot = Result(endpoint=dict(result.endpoint))
+    detail = (f"the probe stopped at its deadline of {limit:g} s (the server kept an exchange "
+              "open); what was observed before is kept")
+    snapshot.check("deadline", "error", detail)
+    for rule_id in ("reachable", "transport", "positive_control", *NET_RULES, *TLS_RULES, *WEB_RULES,
+                    "PACS-FW-001"):
+        snapshot.checks.setdefault(rule_id, {"status": "error", "detail": "not run: deadline reached"})
+    return snapshot
 
 
 def _endpoint_skeleton(target: Target) -> dict[str, Any]:
@@ -246,7 +285,8 @@ class _Run:
             detail = (f"the port answered neither DICOM ({rogue_plain.detail}) nor TLS "
                       f"({detection.detail})")
             self.result.check("transport", "error", detail)
-            self.result.skip(("positive_control", *NET_RULES, *TLS_RULES), detail)
+            for name in ("positive_control", *NET_RULES, *TLS_RULES):
+                self.result.checks.setdefault(name, {"status": "error", "detail": f"not run: {detail}"})
             return
         self._tls_endpoint(rogue_plain, detection)
         rogue = associate(self.secure, self.rogue, self.target.called_ae_title, self._rogue_dimse())

@@ -26,6 +26,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 from cryptography.x509.oid import NameOID
 
+from . import bounded
+
 # TLS 1.2 suites of the non-downgrading BCP 195 profile (RFC 7525 section 4.2, DICOM PS3.15 B.9).
 # TLS 1.3 suites are all AEAD and within the profile.
 BCP195_TLS12_SUITES: tuple[str, ...] = (
@@ -178,9 +180,13 @@ class Handshake:
 def connect(
     host: str, port: int, timeout: float, bind_address: str | None
 ) -> socket.socket:
-    """A TCP connection with a connect timeout, from ``bind_address`` when given."""
+    """A TCP connection with a connect timeout, from ``bind_address`` when given, registered under
+    the running step's deadline."""
+    bounded.ensure_running()
     source = (bind_address, 0) if bind_address else None
-    return socket.create_connection((host, port), timeout=timeout, source_address=source)
+    sock = socket.create_connection((host, port), timeout=timeout, source_address=source)
+    bounded.register(sock)
+    return sock
 
 
 def handshake(
@@ -210,6 +216,18 @@ def handshake(
 
 
 def _attempt(
+    host: str, port: int, timeout: float, bind_address: str | None, ctx: ssl.SSLContext
+) -> Handshake:
+    """One handshake, over within 2 x ``timeout`` however slowly the server sends its part."""
+    finished, shake, _notes = bounded.run(
+        lambda: _handshake_once(host, port, timeout, bind_address, ctx), 2 * timeout)
+    if finished and shake is not None:
+        return shake
+    bounded.ensure_running()
+    return Handshake(False, detail="timed out")
+
+
+def _handshake_once(
     host: str, port: int, timeout: float, bind_address: str | None, ctx: ssl.SSLContext
 ) -> Handshake:
     """One handshake; a certificate-verify failure on our side counts as the server accepting."""

@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import ssl
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from . import bounded
+
+# The most of an answer body the probe reads (it needs a count of entries, nothing more).
+MAX_BODY_BYTES = 4 * 1024 * 1024
 # Resources that list patients or studies: Orthanc's REST API and DICOMweb QIDO-RS.
 PATIENT_RESOURCES: tuple[str, ...] = ("/patients", "/studies", "/dicom-web/studies")
 LOCAL_SOURCES = ("127.0.0.1", "::1")
@@ -103,7 +108,21 @@ def _get_or_plaintext(result: WebResult, path: str, timeout: float,
 
 def _get(result: WebResult, path: str, timeout: float,
          bind_address: str | None) -> tuple[int, bytes, str]:
-    """One unauthenticated GET; returns status, body (at most 4 MiB read) and our source address."""
+    """One unauthenticated GET, over within 2 x ``timeout`` however slowly the server answers
+    (http.client caps header lines and their number; the body is read up to MAX_BODY_BYTES)."""
+    budget = 2 * timeout
+    finished, answer, _notes = bounded.run(lambda: _get_once(result, path, timeout, bind_address),
+                                           budget)
+    if finished and answer is not None:
+        return answer
+    bounded.ensure_running()
+    raise TimeoutError(f"no complete answer within {budget:g} s")
+
+
+def _get_once(result: WebResult, path: str, timeout: float,
+              bind_address: str | None) -> tuple[int, bytes, str]:
+    """One unauthenticated GET; returns status, body (at most MAX_BODY_BYTES read) and our source."""
+    bounded.ensure_running()
     source = (bind_address, 0) if bind_address else None
     conn: http.client.HTTPConnection
     if result.scheme == "https":
@@ -116,12 +135,23 @@ def _get(result: WebResult, path: str, timeout: float,
         conn = http.client.HTTPConnection(result.host, result.port, timeout=timeout,
                                           source_address=source)
     try:
+        conn._create_connection = _registered_connection  # type: ignore[attr-defined]
         conn.request("GET", path, headers={"Accept": "application/json"})
         local = conn.sock.getsockname()[0] if conn.sock else ""
         response = conn.getresponse()
-        return response.status, response.read(4 * 1024 * 1024), local
+        return response.status, response.read(MAX_BODY_BYTES), local
     finally:
         conn.close()
+
+
+def _registered_connection(address: tuple[str, int], timeout: float | None = None,
+                           source_address: tuple[str, int] | None = None) -> socket.socket:
+    """http.client's connection factory, with the socket put under the step's deadline before any
+    byte (TLS handshake included) is read from it."""
+    bounded.ensure_running()
+    sock = socket.create_connection(address, timeout, source_address)
+    bounded.register(sock)
+    return sock
 
 
 def _count(body: bytes) -> int | None:
