@@ -121,6 +121,8 @@ def main() -> None:
     report = build_report(hosts, module.params["fail_on"], module.params["fail_on_inconclusive"])
     try:
         paths = write_reports(report, module.params["directory"], module.params["basename"])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
     except OSError as exc:
         module.fail_json(msg=f"cannot write reports to {module.params['directory']}: {exc}")
     module.exit_json(changed=False, gate=report["summary"]["gate"], summary=report["summary"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import re
 import tempfile
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -97,8 +98,27 @@ def junit_xml(report: dict[str, Any]) -> bytes:
             totals[key] += value
     for key, value in totals.items():
         suites.set(key, str(value))
+    for element in suites.iter():
+        element.text = _xml_text(element.text)
+        for key, value in element.attrib.items():
+            element.set(key, _xml_text(value) or "")
     ET.indent(suites)
     return ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+
+
+# Characters XML 1.0 cannot carry at all, even escaped (control characters but tab and line breaks).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str | None) -> str | None:
+    """Text a JUnit reader can parse: characters XML cannot hold are written as \\xNN."""
+    if text is None:
+        return None
+    return _NOT_XML.sub(lambda match: f"\\x{ord(match.group(0)):02x}", text)
+
+
+# A report name is a plain file name stem: it cannot leave the report directory.
+REPORT_BASENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 def _case_name(check: str) -> str:
@@ -142,7 +162,11 @@ def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
 
 def write_reports(report: dict[str, Any], directory: str, basename: str = "pacsguard-audit"
                   ) -> dict[str, str]:
-    """Write <basename>.json and <basename>.junit.xml into ``directory``; return their paths."""
+    """Write <basename>.json and <basename>.junit.xml into ``directory``; return their paths.
+    ValueError when ``basename`` is not a plain name (a path or '..' would write elsewhere)."""
+    if not REPORT_BASENAME.fullmatch(basename) or ".." in basename:
+        raise ValueError(f"basename {basename!r} must be a plain file name stem (letters, digits, "
+                         "'.', '-', '_'; no path, no '..')")
     paths = {
         "json": os.path.join(directory, f"{basename}.json"),
         "junit": os.path.join(directory, f"{basename}.junit.xml"),

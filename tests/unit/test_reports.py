@@ -2,7 +2,7 @@ import json
 import xml.etree.ElementTree as ET
 
 from pacsguard.findings import make_finding
-from pacsguard.reports import build_report, host_entry, summary_lines, write_reports
+from pacsguard.reports import build_report, host_entry, junit_xml, summary_lines, write_reports
 
 
 def _result(verdict, findings, checks):
@@ -73,3 +73,24 @@ def test_summary_lines_count_per_host():
     assert insecure.split()[1:6] == ["fail", "1", "0", "1", "0"]
     assert "NET-001,NET-004" in insecure
     assert lines[-1].startswith("gate: FAIL")
+
+
+def test_a_basename_cannot_leave_the_report_directory(tmp_path):
+    import pytest
+
+    from pacsguard.reports import write_reports
+    report = build_report([host_entry("a", {}, "x")], "high", True)
+    for name in ("../escape", "/tmp/abs", "..", "a/b", "", ".hidden"):
+        with pytest.raises(ValueError, match="plain file name stem"):
+            write_reports(report, str(tmp_path / "reports"), name)
+    assert not (tmp_path / "escape.json").exists()
+
+
+def test_control_characters_in_details_keep_the_junit_file_valid():
+    import xml.etree.ElementTree as ET
+    hostile = {"checks": {"PACS-NET-001": {"status": "error", "detail": "bad\x00\x07\x1b[31m answer"}},
+               "findings": [], "verdict": "inconclusive", "endpoint": {}}
+    document = junit_xml(build_report([host_entry("h", hostile, "err\x01or")], "high", True))
+    root = ET.fromstring(document)
+    assert "\\x07" in document.decode()
+    assert root.get("errors") is not None
