@@ -90,7 +90,8 @@ def test_control_characters_in_details_keep_the_junit_file_valid():
     import xml.etree.ElementTree as ET
     hostile = {"checks": {"PACS-NET-001": {"status": "error", "detail": "bad\x00\x07\x1b[31m answer"}},
                "findings": [], "verdict": "inconclusive", "endpoint": {}}
-    document = junit_xml(build_report([host_entry("h", hostile, "err\x01or")], "high", True))
+    document = junit_xml(build_report([host_entry("h", hostile, ""), host_entry("e", {}, "err\x01or")],
+                                      "high", True))
     root = ET.fromstring(document)
-    assert "\\x07" in document.decode()
-    assert root.get("errors") is not None
+    assert "\\x07" in document.decode() and "err\\x01or" in document.decode()
+    assert root.get("errors") == "2"
