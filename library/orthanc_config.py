@@ -202,8 +202,9 @@ def main() -> None:
                   "after": change.masked_after[os.path.basename(path)]} for path in paths],
     }
     if not module.check_mode:
+        attributes = requested_attributes(params)
         backups = {path: write_atomically(module, path, change.texts[os.path.basename(path)],
-                                          module.params["backup"], **requested_attributes(params)) for path in paths}
+                                          module.params["backup"], **attributes) for path in paths}
         result["backups"] = {path: backup for path, backup in backups.items() if backup}
     result["changed"] = _apply_attributes(module, managed, result["changed"])
     module.exit_json(**result)

@@ -132,6 +132,10 @@ def main() -> None:
     if POLICY_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=POLICY_IMPORT_ERROR)
     params = dict(module.params)
+    key = params["tls"].get("private_key") if isinstance(params["tls"], dict) else None
+    if isinstance(key, str) and "\n" in key:
+        # Key material given inline instead of a path: never echoed, not even in the invocation.
+        module.no_log_values.add(key)
     params["dicom_port"] = _as_int(params["dicom_port"])
     params["http_port"] = _as_int(params["http_port"])
     if isinstance(params["peers"], list):

@@ -11,8 +11,10 @@ description:
   - Parses text rendered from a pacsguard template with the rules of the program that will read it
     and fails unless the program would see exactly what the policy meant. Catches a value that
     carried a line break, separator or quote into another language, whatever check it slipped past.
-  - Run it on the controller (C(delegate_to: localhost)) before the task that writes the file; it
-    never changes anything.
+  - "Run it on the controller (C(delegate_to: localhost)) before the task that writes the file; it
+    never changes anything."
+  - "O(language=tokens): every value of O(values) must be one plain token (letters, digits and
+    C(. _ / @ : + -)), as role settings written into systemd units, stunnel and nftables must be."
   - "O(language=stunnel): the TLS front's file must hold one service per route (C(accept), C(connect),
     C(local) as meant and nothing else), the global options given in O(options), and no C(exec),
     C(client), C(include) or C(pty) anywhere."
@@ -22,12 +24,17 @@ options:
   language:
     description: The program whose rules apply.
     type: str
-    choices: [stunnel]
+    choices: [stunnel, tokens]
     required: true
   content:
-    description: The rendered text (for example C(lookup('ansible.builtin.template', ...))).
+    description:
+      - The rendered text (for example C(lookup('ansible.builtin.template', ...))).
+      - Required with O(language=stunnel).
     type: str
-    required: true
+  values:
+    description: For O(language=tokens), variable name to the value it must be a plain token.
+    type: dict
+    default: {}
   routes:
     description: For O(language=stunnel), the front's routes (C(name), C(front_port), C(source)).
     type: list
@@ -50,6 +57,14 @@ attributes:
 """
 
 EXAMPLES = r"""
+- name: Refuse role settings that would not stay one token in a unit file
+  pacs_render_check:
+    language: tokens
+    values:
+      pacs_dcmqrscp_config: "{{ pacs_dcmqrscp_config }}"
+      pacs_dcmqrscp_user: "{{ pacs_dcmqrscp_user }}"
+  delegate_to: localhost
+
 - name: Read the front's configuration back before writing it
   pacs_render_check:
     language: stunnel
@@ -62,7 +77,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 services:
-  description: The service names read back.
+  description: The service names read back (O(language=stunnel)).
   returned: success
   type: list
   elements: str
@@ -70,11 +85,13 @@ services:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.pacsguard.languages import check_plain_token
 from ansible.module_utils.pacsguard.stunnel import StunnelConfigError, front_services, verify
 
 ARGUMENT_SPEC = {
-    "language": {"type": "str", "choices": ["stunnel"], "required": True},
-    "content": {"type": "str", "required": True},
+    "language": {"type": "str", "choices": ["stunnel", "tokens"], "required": True},
+    "content": {"type": "str"},
+    "values": {"type": "dict", "default": {}},
     "routes": {"type": "list", "elements": "dict", "default": []},
     "backend_port": {"type": "int"},
     "options": {"type": "dict", "default": {}},
@@ -83,8 +100,14 @@ ARGUMENT_SPEC = {
 
 def main() -> None:
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
-                           required_if=[("language", "stunnel", ("backend_port",))])
+                           required_if=[("language", "stunnel", ("backend_port", "content"))])
     params = module.params
+    if params["language"] == "tokens":
+        errors = [f"{name}: {reason}" for name, value in sorted(params["values"].items())
+                  for ok, reason in [check_plain_token(value)] if not ok]
+        if errors:
+            module.fail_json(msg="nothing was changed: " + "; ".join(errors))
+        module.exit_json(changed=False)
     services = front_services(params["routes"], params["backend_port"])
     try:
         verify(params["content"], services, {k: str(v) for k, v in params["options"].items()})

@@ -10,6 +10,7 @@ and lets the step unwind. A step that overruns is reported as such; it never han
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections.abc import Callable
@@ -87,10 +88,8 @@ def _shutdown(item: Any) -> None:
     sock = getattr(item, "socket", item)
     if not isinstance(sock, socket.socket):
         return
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
 
 
 def run(step: Callable[[], T], seconds: float) -> tuple[bool, T | None, list[str]]:

@@ -15,9 +15,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import pynetdicom.ae
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
-import pynetdicom.ae
 from pynetdicom import AE, evt
 from pynetdicom.pdu import A_ABORT_RQ, A_ASSOCIATE_AC, A_ASSOCIATE_RJ
 from pynetdicom.sop_class import (
@@ -179,7 +179,8 @@ def _associate(
                 outcome.dimse[name] = {"allowed": False, "status": "association not re-established"}
                 continue
             outcome.dimse[name] = _DIMSE[name](assoc)
-            if outcome.dimse[name].get("offered", True) and not outcome.dimse[name]["status"].startswith("0x"):
+            answer = outcome.dimse[name]
+            if answer.get("offered", True) and not answer["status"].startswith("0x"):
                 # refused by an abort: let the association wind down before the next check
                 assoc.join(transport.timeout)
         if assoc.is_established:

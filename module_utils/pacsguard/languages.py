@@ -19,6 +19,9 @@ import re
 PEER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
 PEER_NAME_RULE = ("1-63 characters of letters, digits, '.', '-' and '_', starting with a letter or "
                   "digit (names are written into stunnel, dcmqrscp.cfg and nftables)")
+# Paths, user names and similar role settings written into systemd units, stunnel and nftables:
+# one plain token, nothing a line break, space, quote, brace or semicolon could turn into more.
+PLAIN_TOKEN = re.compile(r"[A-Za-z0-9_./@:+-]{1,255}")
 # dcmqrscp.cfg separates values with whitespace, '=' and ',' and quotes them with " ' ( ); a value
 # holding one would be split into several (DCMTK dcmqrcnf.cc, isgap/isquote).
 DCMQRSCP_SEPARATORS = frozenset(" \t=,\"'()#")
@@ -76,4 +79,13 @@ def check_dcmqrscp_value(value: str) -> tuple[bool, str]:
         shown = " ".join(repr(char) for char in bad)
         return False, (f"{value!r} holds {shown}, which dcmqrscp.cfg reads as a separator or quote "
                        "(it would become several values)")
+    return True, ""
+
+
+def check_plain_token(value: object) -> tuple[bool, str]:
+    """A setting that systemd, stunnel and nftables all read as one plain token."""
+    text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+    if text is None or not PLAIN_TOKEN.fullmatch(text):
+        return False, (f"{value!r} is not one plain token (letters, digits and . _ / @ : + - only; it "
+                       "is written into systemd, stunnel or nftables files)")
     return True, ""

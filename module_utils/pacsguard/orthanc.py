@@ -189,8 +189,7 @@ def _mask_nested(key: str, value: Any) -> Any:
         if key in URL_USER_PASSWORD_KEYS:
             return {name: _mask_nested(name, item) if not isinstance(item, list) else _mask_triple(item)
                     for name, item in value.items()}
-        return {name: (MASK if item else item) if SECRET_NAME.search(name) and not isinstance(item, (dict, list))
-                else _mask_nested(name, item) for name, item in value.items()}
+        return {name: _mask_value(name, item) for name, item in value.items()}
     if isinstance(value, list):
         return [_mask_nested(key, item) for item in value]
     if isinstance(value, str):
@@ -213,11 +212,18 @@ def _collect(original: Any, hidden: Any, found: set[str]) -> None:
         for name, item in original.items():
             _collect(item, hidden.get(name), found)
     elif isinstance(original, list) and isinstance(hidden, list):
-        for item, shown in zip(original, hidden):
+        for item, shown in zip(original, hidden, strict=False):
             _collect(item, shown, found)
     elif isinstance(original, str) and original != hidden:
         userinfo = _USERINFO.search(original)
         found.add(userinfo.group("password") if userinfo and hidden != MASK else original)
+
+
+def _mask_value(name: str, item: Any) -> Any:
+    """One member of an object: a scalar under a secret-sounding name is masked whole."""
+    if isinstance(item, (dict, list)) or not SECRET_NAME.search(name):
+        return _mask_nested(name, item)
+    return MASK if item else item
 
 
 def _mask_triple(item: list[Any]) -> list[Any]:

@@ -13,7 +13,6 @@ import logging
 import secrets
 import socket
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 

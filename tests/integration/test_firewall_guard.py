@@ -40,7 +40,8 @@ def _nft(ns: str, *args: str) -> subprocess.CompletedProcess:
 
 def _guard(ns: str, state: Path, token: str, port: int, wait: int) -> subprocess.Popen:
     (state / f"candidate.{token}.nft").write_text(_table(port))
-    return subprocess.Popen(["ip", "netns", "exec", ns, "sh", str(GUARD), token, str(wait), str(state), TABLE])
+    return subprocess.Popen(["ip", "netns", "exec", ns, "sh", str(GUARD), token, str(wait), str(state),
+                             TABLE])
 
 
 def _wait_for(path: Path, seconds: float = 20) -> str:

@@ -88,7 +88,8 @@ def test_tls_without_its_files_is_refused_before_writing(config_dir):
 
 @pytest.mark.parametrize("body", [
     '{ "AuthenticationEnabled" : true, "AuthenticationEnabled" : false }',
-    '{ "RegisteredUsers" : { "a" : "first-secret-1x" },\n  "RegisteredUsers" : { "b" : "second-secret-2y" } }',
+    '{ "RegisteredUsers" : { "a" : "first-secret-1x" },\n'
+    '  "RegisteredUsers" : { "b" : "second-secret-2y" } }',
 ])
 def test_a_key_defined_twice_in_one_file_is_refused_and_no_secret_shown(config_dir, body):
     (config_dir / "site.json").write_text(body + "\n")

@@ -7,9 +7,9 @@ import json
 import subprocess
 import time
 
+import hostile
 import pytest
 
-import hostile
 import pacslab
 from pacsguard import dicomnet
 

@@ -104,9 +104,9 @@ def test_the_writer_refuses_an_injected_address_even_past_the_policy():
 
 def test_what_dcmqrscp_reads_from_an_injected_file_is_caught():
     """Had the writer missed it, the read-back sees the extra peer dcmqrscp would admit."""
-    text = EMPTY_TABLES.replace("HostTable END", f"pacsguard_ct = (CT01, {HOSTTABLE_INJECTION}, 104)"
-                                "\nHostTable END").replace("AETable END",
-                                                           "ARCHIVE1 /db RW (9, 9mb) pacsguard_ct\nAETable END")
+    entry = f"pacsguard_ct = (CT01, {HOSTTABLE_INJECTION}, 104)\nHostTable END"
+    row = "ARCHIVE1 /db RW (9, 9mb) pacsguard_ct\nAETable END"
+    text = EMPTY_TABLES.replace("HostTable END", entry).replace("AETable END", row)
     view = dcmqrscp.read_as_dcmqrscp(text)
     assert ("ROGUE", "127.0.0.1", 104) in view.rows[0][3]
     with pytest.raises(dcmqrscp.DcmqrscpConfigError, match="would admit"):
