@@ -6,15 +6,21 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: pacs_policy
-short_description: Check a PACS node's pacsguard policy and return it normalised
+short_description: Check a PACS node's pacsguard policy and return it resolved
 description:
   - Checks the policy one inventory entry gives a node (its product, AE title, ports, the peer
     allowlist, the admin sources, the DICOM TLS material and the REST users) and fails with every
     problem at once, each naming the variable, the peer and the field. Run it on the controller
-    (C(delegate_to: localhost)) before any task that changes a host.
+    (C(delegate_to=localhost)) before any task that changes a host; the C(pacs_policy) role does.
+  - Returns the policy resolved once for every role, the firewall and the audit to read - each
+    value the user did not give filled in from the one table of product defaults (Orthanc DICOM
+    4242 and web 8042, dcmqrscp 104 and a plaintext port 11113 behind the TLS front), peers with
+    their defaults (port 104, services [echo]), addresses canonical, and the node's own address.
   - "AE titles follow DICOM PS3.5 (at most 16 characters, no backslash or control characters, not
     all spaces); AE titles and peer names must be unique (AE titles case-insensitively, as Orthanc
-    compares them); peer addresses are IP addresses because PACS products compare them literally."
+    compares them); peer addresses are canonical IP addresses without scope IDs, because PACS
+    products compare them literally; names, AE titles and addresses must survive the languages
+    they are written into (stunnel, dcmqrscp.cfg, nftables)."
   - "TLS material follows the non-downgrading BCP 195 profile of PS3.15: the key belongs to the
     certificate, the certificate is valid now and not signed with SHA-1, RSA keys have 2048+ bits
     and EC keys 256+; min_version is TLSv1.2 or TLSv1.3."
@@ -23,7 +29,7 @@ version_added: "0.1.0"
 author: pacsguard
 options:
   product:
-    description: The PACS product (C(pacs_product)).
+    description: The PACS product (C(pacs_product)), one of C(orthanc) and C(dcmqrscp).
     type: str
     required: true
   ae_title:
@@ -31,12 +37,26 @@ options:
     type: str
     required: true
   dicom_port:
-    description: The node's DICOM port (C(pacs_dicom_port)).
+    description: The node's DICOM port (C(pacs_dicom_port)); the product's default when omitted.
     type: raw
-    required: true
   http_port:
-    description: The node's web/REST port, for products that have one (C(pacs_http_port)).
+    description: The node's web/REST port (C(pacs_http_port)); the product's default when omitted.
     type: raw
+  plaintext_port:
+    description:
+      - Where a product without DICOM TLS of its own listens behind the TLS front, loopback only
+        (C(pacs_plaintext_port)); the product's default when omitted.
+    type: raw
+  address:
+    description: The node's own address as peers and probes reach it (C(pacs_address)).
+    type: str
+  host:
+    description: The address or name Ansible connects to (C(ansible_host)); the node's address when it is an IP.
+    type: str
+  fact_address:
+    description: The address of the node's default route from gathered facts, used when O(address) is not given
+      and O(host) is not an IP address (a container name, say).
+    type: str
   peers:
     description: The allowlist (C(pacs_peers)); see the project README for the fields.
     type: raw
@@ -49,6 +69,12 @@ options:
     description: DICOM TLS material and settings (C(pacs_tls)); empty means no TLS.
     type: raw
     default: {}
+  material:
+    description:
+      - Read and check the TLS files named by O(tls). An audit from a position that holds no copy
+        of the node's key sets it false; the settings are still checked.
+    type: bool
+    default: true
   rest_users:
     description: REST API users as a list of C(name) and C(password); checked, never returned.
     type: raw
@@ -64,13 +90,15 @@ requirements:
 """
 
 EXAMPLES = r"""
-- name: Check the policy before touching the host
+- name: Check and resolve the policy before touching the host
   pacs_policy:
     product: "{{ pacs_product }}"
     ae_title: "{{ pacs_ae_title }}"
-    dicom_port: "{{ pacs_dicom_port }}"
+    dicom_port: "{{ pacs_dicom_port | default(omit) }}"
+    address: "{{ pacs_address | default(omit) }}"
+    host: "{{ ansible_host | default(inventory_hostname) }}"
     peers: "{{ pacs_peers }}"
-    admin_sources: "{{ pacs_admin_sources }}"
+    admin_sources: "{{ pacs_admin_sources | default([]) }}"
     tls: "{{ pacs_tls | default({}) }}"
   delegate_to: localhost
   register: pacs_policy_result
@@ -78,18 +106,38 @@ EXAMPLES = r"""
 
 RETURN = r"""
 policy:
-  description: The policy with defaults filled in (peer port 104, services [echo], peer tls as the node).
+  description: The resolved policy every role reads.
   returned: success
   type: dict
+  contains:
+    product: {description: The product., type: str}
+    ae_title: {description: The node's AE title., type: str}
+    address: {description: "The node's own address (see O(address), O(host), O(fact_address)).", type: str}
+    dicom_port: {description: The DICOM port peers connect to., type: int}
+    http_port: {description: "The web/REST port, null when the product has none.", type: int}
+    plaintext_port: {description: "The product's loopback-only port behind the TLS front, or null.", type: int}
+    listen_port: {description: "Where the product itself listens (plaintext_port behind a front).", type: int}
+    local_ports: {description: Ports the firewall keeps to loopback., type: list, elements: int}
+    peers: {description: "Peers with defaults filled in (port, services, tls).", type: list, elements: dict}
+    admin_sources: {description: Canonical networks., type: list, elements: str}
+    tls: {description: "pacs_tls normalised, with C(profile) (the BCP 195 suites); null without TLS.", type: dict}
+    material_checked: {description: Whether the TLS files were read and checked., type: bool}
   sample:
     product: orthanc
     ae_title: ARCHIVE1
+    address: 10.20.0.5
     dicom_port: 4242
+    http_port: 8042
+    plaintext_port: null
+    listen_port: 4242
+    local_ports: []
     peers: [{name: ct-scanner-1, ae_title: CT01, address: 10.20.0.11, port: 104,
              services: [echo, store], tls: true}]
     admin_sources: [10.0.0.0/24]
     tls: {certificate: /etc/pki/archive1.crt, private_key: /etc/pki/archive1.key, ca: /etc/pki/ca.crt,
-          require_client_certificate: true, min_version: TLSv1.2}
+          require_client_certificate: true, min_version: TLSv1.2,
+          profile: {tls12_suites: [ECDHE-RSA-AES128-GCM-SHA256], tls13_suites: [TLS_AES_128_GCM_SHA256]}}
+    material_checked: true
 policy_warnings:
   description: Things that are allowed but weaken the node (also shown as Ansible warnings).
   returned: always
@@ -111,8 +159,13 @@ else:
 ARGUMENT_SPEC = {
     "product": {"type": "str", "required": True},
     "ae_title": {"type": "str", "required": True},
-    "dicom_port": {"type": "raw", "required": True},
+    "dicom_port": {"type": "raw"},
     "http_port": {"type": "raw"},
+    "plaintext_port": {"type": "raw"},
+    "address": {"type": "str"},
+    "host": {"type": "str"},
+    "fact_address": {"type": "str"},
+    "material": {"type": "bool", "default": True},
     "peers": {"type": "raw", "default": []},
     "admin_sources": {"type": "raw", "default": []},
     "tls": {"type": "raw", "default": {}},
@@ -124,6 +177,8 @@ def _as_int(value: object) -> object:
     """Inventory ports often arrive as strings from templating; keep anything else for the check."""
     if isinstance(value, str) and value.strip().isdigit():
         return int(value)
+    if value == "":
+        return None
     return value
 
 
@@ -136,8 +191,8 @@ def main() -> None:
     if isinstance(key, str) and "\n" in key:
         # Key material given inline instead of a path: never echoed, not even in the invocation.
         module.no_log_values.add(key)
-    params["dicom_port"] = _as_int(params["dicom_port"])
-    params["http_port"] = _as_int(params["http_port"])
+    for port in ("dicom_port", "http_port", "plaintext_port"):
+        params[port] = _as_int(params[port])
     if isinstance(params["peers"], list):
         params["peers"] = [{**peer, "port": _as_int(peer["port"])}
                            if isinstance(peer, dict) and "port" in peer else peer

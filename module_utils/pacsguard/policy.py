@@ -10,31 +10,18 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from .aetitle import validate_ae_title
 from .languages import canonical_address, canonical_network, check_dcmqrscp_value, check_peer_name
+from .problems import PolicyReport
+from .products import PEER_DEFAULTS, PRODUCTS, SERVICES, default
 
-SERVICES = ("echo", "store", "find", "get", "move", "find_worklist")
-PRODUCTS = ("orthanc", "dcmqrscp")
-TLS_VERSIONS = ("TLSv1.2", "TLSv1.3")
 PEER_FIELDS = frozenset({"name", "ae_title", "address", "port", "services", "tls"})
-TLS_FIELDS = frozenset({"certificate", "private_key", "ca", "require_client_certificate", "min_version"})
-EXPIRY_WARNING_DAYS = 30
 # Passwords an attacker tries first; Orthanc's documentation samples included.
 WEAK_PASSWORDS = frozenset({"", "orthanc", "admin", "password", "changeme", "secret", "alicepassword",
                             "bobpassword", "123456", "12345678"})
 MIN_PASSWORD_LENGTH = 12
-
-
-@dataclass
-class PolicyReport:
-    """Errors stop the play; warnings are shown and the play goes on."""
-
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    policy: dict[str, Any] = field(default_factory=dict)
 
 
 def _port_ok(value: Any) -> bool:
@@ -63,10 +50,10 @@ def check_peer(index: int, peer: Any, tls_on: bool, report: PolicyReport) -> dic
     address, reason = canonical_address(peer.get("address"))
     if address is None:
         report.errors.append(f"{where}.address: {reason}")
-    port = peer.get("port", 104)
+    port = peer.get("port", PEER_DEFAULTS["port"])
     if not _port_ok(port):
         report.errors.append(f"{where}.port: {port!r} is not a TCP port (1-65535)")
-    services = peer.get("services", ["echo"])
+    services = peer.get("services", PEER_DEFAULTS["services"])
     if not isinstance(services, list) or not services:
         report.errors.append(f"{where}.services: must be a non-empty list of {', '.join(SERVICES)}")
         services = []
@@ -136,17 +123,42 @@ def check_admin_sources(sources: Any, report: PolicyReport) -> list[str]:
     return result
 
 
-def check_node(policy: dict[str, Any], report: PolicyReport) -> None:
-    """The node's own identity: product, AE title, ports."""
-    if policy.get("product") not in PRODUCTS:
-        report.errors.append(f"pacs_product: {policy.get('product')!r} is not one of {', '.join(PRODUCTS)}")
+PORTS = ("dicom_port", "http_port", "plaintext_port")
+
+
+def check_node(policy: dict[str, Any], report: PolicyReport) -> dict[str, Any]:
+    """The node's own identity: product, AE title, and its ports with the product's defaults."""
+    product = policy.get("product")
+    if product not in PRODUCTS:
+        report.errors.append(f"pacs_product: {product!r} is not one of {', '.join(PRODUCTS)}")
     ok, reason = validate_ae_title(policy.get("ae_title"))
     if not ok:
         report.errors.append(f"pacs_ae_title: {reason}")
-    for name in ("dicom_port", "http_port"):
-        value = policy.get(name)
+    ports: dict[str, Any] = {}
+    for name in PORTS:
+        value, fallback = policy.get(name), default(product, name)
+        if value is not None and fallback is None and product in PRODUCTS:
+            report.warnings.append(f"pacs_{name}: {product} has no such port; {value!r} is ignored")
+            value = None
+        value = fallback if value is None else value
         if value is not None and not _port_ok(value):
             report.errors.append(f"pacs_{name}: {value!r} is not a TCP port (1-65535)")
+        ports[name] = value
+    taken = [port for port in ports.values() if port is not None]
+    if len(set(taken)) != len(taken):
+        report.errors.append("pacs_dicom_port, pacs_http_port and pacs_plaintext_port must differ, got "
+                             + ", ".join(f"{name} {port}" for name, port in ports.items() if port))
+    return ports
+
+
+def resolve_address(explicit: Any, host: Any, fact: Any) -> str | None:
+    """The node's own address, once: pacs_address when given; else ansible_host when it is an IP
+    address; else the address the host reports for its default route (gathered facts); else the
+    name Ansible connects to (a container name with a podman connection is no use to a probe)."""
+    for candidate in (explicit, host if canonical_address(host)[0] else None, fact, host):
+        if isinstance(candidate, str) and candidate:
+            return candidate
+    return None
 
 
 def check_rest_users(users: Any, report: PolicyReport) -> None:
@@ -209,9 +221,10 @@ def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = N
     from .tlscheck import check_tls  # cryptography is only needed when TLS is configured
 
     report = PolicyReport()
-    check_node(policy, report)
+    ports = check_node(policy, report)
     tls = policy.get("tls") or None
-    normal_tls = check_tls(tls, policy.get("product"), report, read, now) if tls else None
+    material = policy.get("material", True)
+    normal_tls = check_tls(tls, policy.get("product"), report, read, now, material) if tls else None
     peers = check_peers(policy.get("peers"), bool(tls), report)
     if tls:
         _check_tls_peers(policy.get("product"), peers, report)
@@ -219,7 +232,15 @@ def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = N
         _check_dcmqrscp_values(policy.get("ae_title"), peers, report)
     admin = check_admin_sources(policy.get("admin_sources"), report)
     check_rest_users(policy.get("rest_users"), report)
-    report.policy = {"product": policy.get("product"), "ae_title": policy.get("ae_title"),
-                     "dicom_port": policy.get("dicom_port"), "http_port": policy.get("http_port"),
-                     "peers": peers, "admin_sources": admin, "tls": normal_tls}
+    front = bool(tls) and ports["plaintext_port"] is not None
+    report.policy = {
+        "product": policy.get("product"), "ae_title": policy.get("ae_title"),
+        "address": resolve_address(policy.get("address"), policy.get("host"), policy.get("fact_address")),
+        "dicom_port": ports["dicom_port"], "http_port": ports["http_port"],
+        # The product's own listening port: behind a TLS front its plaintext port, else the DICOM port.
+        "plaintext_port": ports["plaintext_port"] if front else None,
+        "listen_port": ports["plaintext_port"] if front else ports["dicom_port"],
+        "local_ports": [ports["plaintext_port"]] if front else [],
+        "peers": peers, "admin_sources": admin, "tls": normal_tls,
+        "material_checked": bool(material)}
     return report

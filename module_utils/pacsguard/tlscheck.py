@@ -14,10 +14,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from .policy import EXPIRY_WARNING_DAYS, TLS_FIELDS, TLS_VERSIONS, PolicyReport
+from .problems import PolicyReport
+from .tlsfacts import ALLOWED_MIN_VERSIONS, DEFAULT_MIN_VERSION, EXPIRY_WARNING_DAYS, key_too_small, profile
 
-MIN_RSA_BITS = 2048
-MIN_EC_BITS = 256
+TLS_FIELDS = frozenset({"certificate", "private_key", "ca", "require_client_certificate", "min_version"})
 
 
 def _read_file(path: str) -> bytes:
@@ -59,14 +59,12 @@ def _load(kind: str, path: Any, read: Callable[[str], bytes], report: PolicyRepo
 
 
 def key_weakness(key: Any) -> str:
-    """Why a public key is too weak for the BCP 195 profile, or ''."""
-    if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
-        return f"RSA {key.key_size} bits (at least {MIN_RSA_BITS})"
-    if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.key_size < MIN_EC_BITS:
-        return f"EC {key.curve.key_size} bits (at least {MIN_EC_BITS})"
-    if not isinstance(key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
-        return f"{type(key).__name__} keys are not part of the profile (use RSA or EC)"
-    return ""
+    """Why a public key is too weak for the BCP 195 profile, or '' (thresholds: tlsfacts)."""
+    if isinstance(key, rsa.RSAPublicKey):
+        return key_too_small("RSA", key.key_size)
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return key_too_small("EC", key.curve.key_size)
+    return key_too_small(type(key).__name__.lstrip("_").replace("PublicKey", ""), 0)
 
 
 def _check_certificate(cert: x509.Certificate, now: datetime.datetime, report: PolicyReport) -> None:
@@ -87,8 +85,10 @@ def _check_certificate(cert: x509.Certificate, now: datetime.datetime, report: P
 
 def check_tls(tls: Any, product: Any, report: PolicyReport,
               read: Callable[[str], bytes] | None = None,
-              now: datetime.datetime | None = None) -> dict[str, Any] | None:
-    """Check pacs_tls; returns it normalised (require_client_certificate true, TLSv1.2 by default)."""
+              now: datetime.datetime | None = None, material: bool = True) -> dict[str, Any] | None:
+    """Check pacs_tls; returns it normalised (require_client_certificate true, TLSv1.2 by default)
+    with the profile's suites. ``material`` false skips reading the PEM files (an audit from a
+    position that has no copy of the node's key)."""
     read = read or _read_file
     now = now or datetime.datetime.now(datetime.timezone.utc)
     if not isinstance(tls, dict):
@@ -98,9 +98,9 @@ def check_tls(tls: Any, product: Any, report: PolicyReport,
     if unknown:
         report.errors.append(f"pacs_tls: unknown field(s) {', '.join(unknown)} "
                              f"(known: {', '.join(sorted(TLS_FIELDS))})")
-    minimum = tls.get("min_version", "TLSv1.2")
-    if minimum not in TLS_VERSIONS:
-        report.errors.append(f"pacs_tls.min_version: {minimum!r} is not one of {', '.join(TLS_VERSIONS)} "
+    minimum = tls.get("min_version", DEFAULT_MIN_VERSION)
+    if minimum not in ALLOWED_MIN_VERSIONS:
+        report.errors.append(f"pacs_tls.min_version: {minimum!r} is not one of {', '.join(ALLOWED_MIN_VERSIONS)} "
                              "(BCP 195 allows nothing older)")
     require = tls.get("require_client_certificate", True)
     if not isinstance(require, bool):
@@ -108,6 +108,16 @@ def check_tls(tls: Any, product: Any, report: PolicyReport,
     elif not require:
         report.warnings.append("pacs_tls.require_client_certificate is false: any TLS client may "
                                "associate (PACS-TLS-003)")
+    if material:
+        _check_material(tls, product, minimum, read, now, report)
+    return {"certificate": tls.get("certificate"), "private_key": tls.get("private_key"),
+            "ca": tls.get("ca"), "require_client_certificate": require, "min_version": minimum,
+            "profile": profile()}
+
+
+def _check_material(tls: dict[str, Any], product: Any, minimum: str, read: Callable[[str], bytes],
+                    now: datetime.datetime, report: PolicyReport) -> None:
+    """The PEM files: readable, key matching certificate, validity, strength, CA expiry."""
     cert = _load("certificate", tls.get("certificate"), read, report)
     key = _load("private_key", tls.get("private_key"), read, report)
     cas = _load("ca", tls.get("ca"), read, report)
@@ -129,5 +139,4 @@ def check_tls(tls: Any, product: Any, report: PolicyReport,
         if ca.not_valid_after_utc <= now:
             report.errors.append(f"pacs_tls.ca: certificate {index} ({ca.subject.rfc4514_string()}) "
                                  f"expired on {ca.not_valid_after_utc:%Y-%m-%d}")
-    return {"certificate": tls.get("certificate"), "private_key": tls.get("private_key"),
-            "ca": tls.get("ca"), "require_client_certificate": require, "min_version": minimum}
+

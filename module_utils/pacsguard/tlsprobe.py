@@ -27,17 +27,8 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 from cryptography.x509.oid import NameOID
 
 from . import bounded
+from .tlsfacts import BCP195_TLS12_SUITES, EXPIRY_WARNING_DAYS, MIN_KEY_BITS, WEAK_SIGNATURE_HASHES, key_too_small
 
-# TLS 1.2 suites of the non-downgrading BCP 195 profile (RFC 7525 section 4.2, DICOM PS3.15 B.9).
-# TLS 1.3 suites are all AEAD and within the profile.
-BCP195_TLS12_SUITES: tuple[str, ...] = (
-    "ECDHE-ECDSA-AES128-GCM-SHA256",
-    "ECDHE-RSA-AES128-GCM-SHA256",
-    "ECDHE-ECDSA-AES256-GCM-SHA384",
-    "ECDHE-RSA-AES256-GCM-SHA384",
-    "DHE-RSA-AES128-GCM-SHA256",
-    "DHE-RSA-AES256-GCM-SHA384",
-)
 # Every TLS 1.2 suite OpenSSL can offer, less the profile's: a server that picks one of these
 # accepts a suite outside BCP 195.
 NON_BCP195_CIPHER_STRING = "ALL:COMPLEMENTOFDEFAULT:" + ":".join(
@@ -52,7 +43,6 @@ with warnings.catch_warnings():
         "TLSv1.2": ssl.TLSVersion.TLSv1_2,
         "TLSv1.3": ssl.TLSVersion.TLSv1_3,
     }
-EXPIRY_WARNING_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -273,7 +263,8 @@ def certificate_facts(der: bytes, now: datetime.datetime | None = None) -> dict[
     elif isinstance(key, dsa.DSAPublicKey):
         key_type, key_bits = "DSA", key.key_size
     else:
-        key_type, key_bits = key.__class__.__name__, 0
+        key_type = key.__class__.__name__.lstrip("_").replace("PublicKey", "")
+        key_bits = 0
     hash_algorithm = cert.signature_hash_algorithm
     not_after = cert.not_valid_after_utc
     return {
@@ -293,10 +284,10 @@ def certificate_weaknesses(facts: dict[str, Any]) -> list[tuple[str, str]]:
         problems.append(("high", f"expired on {facts['not_after']}"))
     elif facts["days_left"] < EXPIRY_WARNING_DAYS:
         problems.append(("medium", f"expires in {facts['days_left']} days"))
-    minimum = {"RSA": 2048, "DSA": 2048, "EC": 256}.get(facts["key_type"], 0)
-    if facts["key_bits"] < minimum:
-        problems.append(("high", f"{facts['key_type']} key of {facts['key_bits']} bits"))
-    if facts["signature_hash"] in ("sha1", "md5", "none"):
+    weakness = key_too_small(facts["key_type"], facts["key_bits"])
+    if weakness:
+        problems.append(("high" if facts["key_type"] in MIN_KEY_BITS else "medium", f"key: {weakness}"))
+    if facts["signature_hash"] in WEAK_SIGNATURE_HASHES:
         problems.append(("high", f"signature hash {facts['signature_hash']}"))
     if facts["self_signed"]:
         problems.append(("medium", "self-signed"))

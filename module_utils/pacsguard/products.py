@@ -1,0 +1,28 @@
+"""Every product's defaults, in one table: the one place a value the user did not give comes from.
+
+The policy resolution (policy.resolve) fills these in once per host; roles, the firewall, the audit
+and the probe read the resolved values and never default a port themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# dicom_port: the DICOM port the product listens on out of the box (Orthanc 4242, DCMTK 104).
+# http_port: its web/REST port, None when it has none.
+# plaintext_port: where the product listens behind pacsguard's TLS front when it has no DICOM TLS of
+#   its own (loopback only), None when it speaks TLS itself.
+PRODUCT_DEFAULTS: dict[str, dict[str, Any]] = {
+    "orthanc": {"dicom_port": 4242, "http_port": 8042, "plaintext_port": None},
+    "dcmqrscp": {"dicom_port": 104, "http_port": None, "plaintext_port": 11113},
+}
+PRODUCTS: tuple[str, ...] = tuple(PRODUCT_DEFAULTS)
+# A peer's defaults: the DICOM port modalities listen on, and the least service (C-ECHO only).
+PEER_DEFAULTS: dict[str, Any] = {"port": 104, "services": ["echo"]}
+# DICOM services a peer may be granted (least privilege: list only those it needs).
+SERVICES: tuple[str, ...] = ("echo", "store", "find", "get", "move", "find_worklist")
+
+
+def default(product: Any, key: str) -> Any:
+    """The product's default for ``key`` (None for an unknown product or a key it lacks)."""
+    return PRODUCT_DEFAULTS.get(product, {}).get(key) if isinstance(product, str) else None

@@ -1,0 +1,52 @@
+"""The TLS facts pacsguard relies on, in one place: DICOM PS3.15's non-downgrading BCP 195 profile
+(RFC 7525 section 4.2, RFC 9325), the protocol versions it allows, and the key-size and expiry
+thresholds the policy check, the probe and the rendered configurations all use.
+
+Templates get these through the resolved policy (pacs_policy returns ``tls_profile``); nothing else
+writes a suite name or a threshold.
+"""
+
+from __future__ import annotations
+
+# TLS 1.2 suites of the profile, OpenSSL names (ECDSA suites serve EC keys, the others RSA keys).
+BCP195_TLS12_SUITES: tuple[str, ...] = (
+    "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-AES256-GCM-SHA384",
+    "DHE-RSA-AES128-GCM-SHA256",
+    "DHE-RSA-AES256-GCM-SHA384",
+)
+# TLS 1.3 suites (all AEAD, all within the profile), OpenSSL names.
+TLS13_SUITES: tuple[str, ...] = (
+    "TLS_AES_128_GCM_SHA256",
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+)
+# Protocol versions the profile allows as a minimum; older ones are PACS-TLS-002.
+ALLOWED_MIN_VERSIONS: tuple[str, ...] = ("TLSv1.2", "TLSv1.3")
+LEGACY_VERSIONS: tuple[str, ...] = ("TLSv1.0", "TLSv1.1")
+DEFAULT_MIN_VERSION = "TLSv1.2"
+# Smallest keys the profile accepts, by key type (bits). A type not listed (DSA, Ed25519, ...) is not
+# in the profile: the policy check refuses it for the node, the probe reports it (medium).
+MIN_KEY_BITS: dict[str, int] = {"RSA": 2048, "EC": 256}
+# A certificate expiring sooner than this is a warning (policy) and a medium finding (probe).
+EXPIRY_WARNING_DAYS = 30
+# Signature hashes that make a certificate weak.
+WEAK_SIGNATURE_HASHES: tuple[str, ...] = ("sha1", "md5", "none")
+
+
+def key_too_small(key_type: str, bits: int) -> str:
+    """Why a key of ``key_type`` and ``bits`` is too weak for the profile, or ''."""
+    minimum = MIN_KEY_BITS.get(key_type)
+    if minimum is None:
+        return f"{key_type} keys are not part of the profile (use RSA or EC)"
+    if bits < minimum:
+        return f"{key_type} {bits} bits (at least {minimum})"
+    return ""
+
+
+def profile() -> dict[str, object]:
+    """The profile as plain data, for templates (through the resolved policy)."""
+    return {"tls12_suites": list(BCP195_TLS12_SUITES), "tls13_suites": list(TLS13_SUITES),
+            "allowed_min_versions": list(ALLOWED_MIN_VERSIONS)}
