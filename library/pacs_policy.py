@@ -51,11 +51,13 @@ options:
     description: The node's own address as peers and probes reach it (C(pacs_address)).
     type: str
   host:
-    description: The address or name Ansible connects to (C(ansible_host)); the node's address when it is an IP.
+    description:
+      - The address or name Ansible connects to (C(ansible_host)); the node's address when it is an IP.
     type: str
   fact_address:
-    description: The address of the node's default route from gathered facts, used when O(address) is not given
-      and O(host) is not an IP address (a container name, say).
+    description:
+      - The address of the node's default route from gathered facts, used when O(address) is not
+        given and O(host) is not an IP address (a container name, say).
     type: str
   peers:
     description: The allowlist (C(pacs_peers)); see the project README for the fields.
@@ -115,12 +117,15 @@ policy:
     address: {description: "The node's own address (see O(address), O(host), O(fact_address)).", type: str}
     dicom_port: {description: The DICOM port peers connect to., type: int}
     http_port: {description: "The web/REST port, null when the product has none.", type: int}
-    plaintext_port: {description: "The product's loopback-only port behind the TLS front, or null.", type: int}
-    listen_port: {description: "Where the product itself listens (plaintext_port behind a front).", type: int}
+    plaintext_port: {description: "The product's loopback-only port behind the TLS front, or null.",
+                     type: int}
+    listen_port: {description: "Where the product itself listens (plaintext_port behind a front).",
+                  type: int}
     local_ports: {description: Ports the firewall keeps to loopback., type: list, elements: int}
     peers: {description: "Peers with defaults filled in (port, services, tls).", type: list, elements: dict}
     admin_sources: {description: Canonical networks., type: list, elements: str}
-    tls: {description: "pacs_tls normalised, with C(profile) (the BCP 195 suites); null without TLS.", type: dict}
+    tls: {description: "pacs_tls normalised, with C(profile) (the BCP 195 suites); null without TLS.",
+          type: dict}
     material_checked: {description: Whether the TLS files were read and checked., type: bool}
   sample:
     product: orthanc

@@ -100,7 +100,8 @@ def check_tls(tls: Any, product: Any, report: PolicyReport,
                              f"(known: {', '.join(sorted(TLS_FIELDS))})")
     minimum = tls.get("min_version", DEFAULT_MIN_VERSION)
     if minimum not in ALLOWED_MIN_VERSIONS:
-        report.errors.append(f"pacs_tls.min_version: {minimum!r} is not one of {', '.join(ALLOWED_MIN_VERSIONS)} "
+        allowed = ", ".join(ALLOWED_MIN_VERSIONS)
+        report.errors.append(f"pacs_tls.min_version: {minimum!r} is not one of {allowed} "
                              "(BCP 195 allows nothing older)")
     require = tls.get("require_client_certificate", True)
     if not isinstance(require, bool):

@@ -27,7 +27,13 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 from cryptography.x509.oid import NameOID
 
 from . import bounded
-from .tlsfacts import BCP195_TLS12_SUITES, EXPIRY_WARNING_DAYS, MIN_KEY_BITS, WEAK_SIGNATURE_HASHES, key_too_small
+from .tlsfacts import (
+    BCP195_TLS12_SUITES,
+    EXPIRY_WARNING_DAYS,
+    MIN_KEY_BITS,
+    WEAK_SIGNATURE_HASHES,
+    key_too_small,
+)
 
 # Every TLS 1.2 suite OpenSSL can offer, less the profile's: a server that picks one of these
 # accepts a suite outside BCP 195.

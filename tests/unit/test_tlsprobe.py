@@ -41,7 +41,8 @@ def test_expiring_soon_and_weak_key_and_sha1():
     facts = {"days_left": 10, "not_after": "x", "key_type": "RSA", "key_bits": 1024,
              "signature_hash": "sha1", "self_signed": False}
     assert tlsprobe.certificate_weaknesses(facts) == [
-        ("medium", "expires in 10 days"), ("high", "key: RSA 1024 bits (at least 2048)"), ("high", "signature hash sha1")]
+        ("medium", "expires in 10 days"), ("high", "key: RSA 1024 bits (at least 2048)"),
+        ("high", "signature hash sha1")]
 
 
 def test_non_bcp195_cipher_string_excludes_every_profile_suite():
