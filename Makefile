@@ -37,6 +37,7 @@ demo-audit: system $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check library module_utils lab tests bench tools molecule
 	$(BIN)/ansible-lint --offline playbooks roles molecule
+	$(BIN)/python tools/module_docs.py
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit

@@ -103,15 +103,12 @@ def inventory(addresses: dict[str, str], pki: dict[str, str]) -> dict:
     }
     orthanc = {
         **shared, "pacs_product": "orthanc", "pacs_ae_title": "ORTHANC",
-        "pacs_dicom_port": 4242, "pacs_http_port": 8042,
         "pacs_orthanc_users": [{"name": "pacsadmin", "password": secrets.token_urlsafe(18)}],
-        "pacs_orthanc_verify_vantage": MODALITY, "pacs_orthanc_verify_address": addresses[NODE],
-        "pacs_firewall_host_address": addresses[NODE], "pacs_audit_address": addresses[NODE],
+        "pacs_orthanc_verify_vantage": MODALITY, "pacs_address": addresses[NODE],
     }
     dcmqrscp = {
-        **shared, "pacs_product": "dcmqrscp", "pacs_ae_title": "ARCHIVE1", "pacs_dicom_port": 104,
-        "pacs_dcmqrscp_verify_vantage": MODALITY, "pacs_dcmqrscp_verify_address": addresses[ARCHIVE],
-        "pacs_firewall_host_address": addresses[ARCHIVE], "pacs_audit_address": addresses[ARCHIVE],
+        **shared, "pacs_product": "dcmqrscp", "pacs_ae_title": "ARCHIVE1",
+        "pacs_dcmqrscp_verify_vantage": MODALITY, "pacs_address": addresses[ARCHIVE],
     }
     vantage = {**connection, "ansible_python_interpreter": "/opt/pacsguard/venv/bin/python"}
     return {"all": {"children": {

@@ -19,7 +19,12 @@ description:
     (C(store) needs W; C(find), C(get), C(move), C(find_worklist) need R; C(echo) needs none). Each
     peer that receives more than its own services is returned in RV(granularity_warnings)."
   - With O(drop_any), other rows that admit C(ANY) calling AE are removed (their storage areas stay).
-  - No peer removes the row of O(ae_title): nobody can associate to it.
+  - No peer removes the row of O(ae_title), so nobody can associate to it. Further rows of
+    O(ae_title) are removed too (dcmqrscp admits a peer when any of them lists it).
+  - "Before writing, the file is read back by dcmqrscp's own rules (its separators, quotes, and its
+    511-byte line buffer): unless dcmqrscp would load it and admit exactly O(peers) on that row,
+    nothing is written. AE titles and addresses that dcmqrscp.cfg cannot carry as one token are
+    refused; a row too long for one line lists its peers through group entries."
 version_added: "0.1.0"
 author: pacsguard
 options:
@@ -129,6 +134,7 @@ from ansible.module_utils.pacsguard.dcmqrscp import (
     verify_written,
 )
 from ansible.module_utils.pacsguard.files import requested_attributes, write_atomically
+from ansible.module_utils.pacsguard.products import PEER_DEFAULTS
 
 ARGUMENT_SPEC: dict[str, Any] = {
     "path": {"type": "path", "default": "/etc/dcmtk/dcmqrscp.cfg"},
@@ -173,7 +179,8 @@ def main() -> None:
         module.fail_json(msg=f"{params['path']}: {exc.strerror or exc}")
     except DcmqrscpConfigError as exc:
         module.fail_json(msg=f"{params['path']}: {exc}; nothing was changed")
-    services = [service for peer in params["peers"] for service in peer.get("services", ["echo"])]
+    services = [service for peer in params["peers"]
+                for service in peer.get("services", PEER_DEFAULTS["services"])]
     result: dict[str, Any] = {
         "changed": after != before,
         "storage": storage,

@@ -189,6 +189,7 @@ duration:
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.pacsguard.products import DICOM_PORT
 
 try:
     from ansible.module_utils.pacsguard.probe import ProbeInputError, Target, probe
@@ -199,7 +200,7 @@ else:
 
 ARGUMENT_SPEC = {
     "host": {"type": "str", "required": True},
-    "port": {"type": "int", "default": 104},
+    "port": {"type": "int", "default": DICOM_PORT},
     "called_ae_title": {"type": "str", "required": True},
     "calling_ae_title": {"type": "str"},
     "foreign_ae_title": {"type": "str"},

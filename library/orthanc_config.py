@@ -8,11 +8,12 @@ DOCUMENTATION = r"""
 module: orthanc_config
 short_description: Set keys in Orthanc's configuration directory without ever defining one twice
 description:
-  - Orthanc reads every C(*.json) file of its configuration directory (JSON with C(//) and
+  - "Orthanc reads every C(*.json) file of its configuration directory (JSON with C(//) and
     C(/* */) comments), merges their top-level keys, and refuses to start when a key is defined in
     two files. This module sets top-level keys where Orthanc will read them once: a key already
     defined in some file is changed in that file (in place: comments and every other line stay as
-    they were); a key defined nowhere is added to O(file).
+    they were); a key defined nowhere is added to O(file)."
+  - A key defined twice within one file is refused too (Orthanc would take the last one silently).
   - A directory that already defines a key twice is refused with the key and both files named,
     before anything is written.
   - Values are compared after parsing, so formatting differences are not changes. Keys listed in
@@ -20,10 +21,13 @@ description:
     others); other keys are replaced whole.
   - Each changed file is written to a temporary file in the same directory and moved into place;
     with O(backup) the previous version is kept next to it (a name Orthanc does not load).
-  - Before writing, the merged result is checked the way Orthanc checks it at start-up: with
-    C(DicomTlsEnabled) true, the certificate, key and trusted-certificates files must exist.
-  - Secrets (O(secret_settings), and C(RegisteredUsers) wherever it comes from) are masked in the
-    diff and never returned.
+  - "Before writing, the merged result is checked the way Orthanc checks it at start-up: with
+    C(DicomTlsEnabled) true, the certificate, key and trusted-certificates files must exist."
+  - Secrets are masked in the diff and scrubbed from all output, O(settings) included -
+    O(secret_settings), C(RegisteredUsers), any value under a key naming a password, secret, token
+    or credential, the password of C(OrthancPeers) and DICOMweb server entries, and the password in
+    a URL or C(HttpProxy).
+  - A new file is created with its mode, owner and group already set, never readable by others.
 version_added: "0.1.0"
 author: pacsguard
 options:

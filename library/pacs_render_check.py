@@ -70,7 +70,7 @@ EXAMPLES = r"""
     language: stunnel
     content: "{{ lookup('ansible.builtin.template', 'etc/pacsguard/tls-front.conf.j2') }}"
     routes: "{{ pacs_tls_front_routes }}"
-    backend_port: "{{ pacs_tls_front_backend_port }}"
+    backend_port: "{{ pacs_policy_resolved.plaintext_port }}"
     options: {requireCert: "yes", sslVersionMin: TLSv1.2}
   delegate_to: localhost
 """

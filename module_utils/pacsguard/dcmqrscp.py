@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from .languages import DCMQRSCP_MAX_LINE, check_dcmqrscp_value
+from .products import PEER_DEFAULTS
 
 SYMBOL_PREFIX = "pacsguard_"
 # Symbols that gather peers when one AETable row would outgrow dcmqrscp's line buffer. Peer names
@@ -145,13 +146,14 @@ def symbol_for(peer: dict) -> str:
 
 def host_entry(peer: dict) -> str:
     """The HostTable line of one peer, under a symbolic name pacsguard owns."""
-    return f"{symbol_for(peer)} = ({peer['ae_title']}, {peer['address']}, {peer.get('port', 104)})"
+    port = peer.get("port", PEER_DEFAULTS["port"])
+    return f"{symbol_for(peer)} = ({peer['ae_title']}, {peer['address']}, {port})"
 
 
 def _check_peer_values(ae_title: str, peers: list[dict]) -> None:
     """Every value dcmqrscp.cfg must read back as one token (no separators, no quotes)."""
     values = [("ae_title", ae_title)] + [
-        (f"peers[{index}] ({peer['name']}).{key}", str(peer.get(key, 104)))
+        (f"peers[{index}] ({peer['name']}).{key}", str(peer.get(key, PEER_DEFAULTS["port"])))
         for index, peer in enumerate(peers) for key in ("ae_title", "address", "port")]
     for where, value in values:
         ok, reason = check_dcmqrscp_value(value)
@@ -193,7 +195,8 @@ def apply_peers(config: Config, ae_title: str, storage: str, peers: list[dict],
                         or row.ae_title == ae_title or not row.admits_any()]
     own = [line for line in config.hosts if not line.strip().startswith(SYMBOL_PREFIX)]
     entries = [host_entry(peer) for peer in peers]
-    services = sorted({service for peer in peers for service in peer.get("services", ["echo"])})
+    services = sorted({service for peer in peers
+                       for service in peer.get("services", PEER_DEFAULTS["services"])})
     access = access_for(services)
     existing = next((row for row in config.rows if row.ae_title == ae_title), None)
     # Only the first row of the node's AE title stays (dcmqrscp would honour every one of them).
@@ -214,7 +217,7 @@ def apply_peers(config: Config, ae_title: str, storage: str, peers: list[dict],
             config.table.append(AERow(ae_title, storage, access, quota, allowed))
     warnings = []
     for peer in peers:
-        granted = access_for(peer.get("services", ["echo"]))
+        granted = access_for(peer.get("services", PEER_DEFAULTS["services"]))
         if granted != access:
             warnings.append(f"{peer['name']}: dcmqrscp grants {access} to every peer of {ae_title}; "
                             f"its own services would need {granted}")
@@ -364,7 +367,8 @@ def verify_written(text: str, ae_title: str, peers: list[dict], drop_any: bool) 
     if view.errors:
         raise DcmqrscpConfigError("the file to write would not load in dcmqrscp: " + "; ".join(view.errors))
     rows = [row for row in view.rows if row[0] == ae_title]
-    wanted = sorted((str(p["ae_title"]), str(p["address"]), int(p.get("port", 104))) for p in peers)
+    wanted = sorted((str(p["ae_title"]), str(p["address"]), int(p.get("port", PEER_DEFAULTS["port"])))
+                    for p in peers)
     if not peers:
         if rows:
             raise DcmqrscpConfigError(f"{ae_title} keeps a row although no peer is listed")

@@ -20,6 +20,7 @@ from . import bounded, tlsprobe, webprobe
 from .aetitle import validate_ae_title
 from .dicomnet import Outcome, Transport, associate
 from .findings import Finding, make_finding, severity_rank
+from .products import DICOM_PORT
 
 LOG = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class Target:
 
     host: str
     called_ae_title: str
-    port: int = 104
+    port: int = DICOM_PORT
     calling_ae_title: str | None = None
     foreign_ae_title: str | None = None
     bind_address: str | None = None

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
+# The well-known DICOM port (PS3.8): where modalities listen, and DCMTK's default.
+DICOM_PORT = 104
 # dicom_port: the DICOM port the product listens on out of the box (Orthanc 4242, DCMTK 104).
 # http_port: its web/REST port, None when it has none.
 # plaintext_port: where the product listens behind pacsguard's TLS front when it has no DICOM TLS of
 #   its own (loopback only), None when it speaks TLS itself.
 PRODUCT_DEFAULTS: dict[str, dict[str, Any]] = {
     "orthanc": {"dicom_port": 4242, "http_port": 8042, "plaintext_port": None},
-    "dcmqrscp": {"dicom_port": 104, "http_port": None, "plaintext_port": 11113},
+    "dcmqrscp": {"dicom_port": DICOM_PORT, "http_port": None, "plaintext_port": 11113},
 }
 PRODUCTS: tuple[str, ...] = tuple(PRODUCT_DEFAULTS)
 # A peer's defaults: the DICOM port modalities listen on, and the least service (C-ECHO only).
-PEER_DEFAULTS: dict[str, Any] = {"port": 104, "services": ["echo"]}
+PEER_DEFAULTS: dict[str, Any] = {"port": DICOM_PORT, "services": ["echo"]}
 # DICOM services a peer may be granted (least privilege: list only those it needs).
 SERVICES: tuple[str, ...] = ("echo", "store", "find", "get", "move", "find_worklist")
 

@@ -1,0 +1,89 @@
+"""One policy, read once: roles read pacs_policy_resolved, never the raw shared variables, and a
+default, a suite list or a threshold is written in one place only."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pacsguard import products, tlsfacts
+
+ROOT = Path(__file__).resolve().parents[2]
+ROLES = ROOT / "roles"
+# The shared policy the pacs_policy role resolves; other roles read pacs_policy_resolved instead.
+RAW_POLICY = re.compile(r"\b(pacs_product|pacs_ae_title|pacs_dicom_port|pacs_http_port|pacs_plaintext_port"
+                        r"|pacs_peers|pacs_admin_sources|pacs_address|pacs_tls(?![_\w])|ansible_host)\b")
+
+
+def _role_files():
+    for path in sorted(ROLES.rglob("*")):
+        if path.is_file() and path.suffix in (".yml", ".j2") and "pacs_policy" not in path.parts \
+                and path.name != "argument_specs.yml":
+            yield path
+
+
+def _code(text: str) -> str:
+    """The text without YAML and template comments (prose may name the variables)."""
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    return re.sub(r"\{#.*?#\}", "", "\n".join(lines), flags=re.S)
+
+
+CONDITIONS = ("when", "that", "until", "changed_when", "failed_when")
+JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+
+
+def _expressions(path: Path) -> list[str]:
+    """What Ansible evaluates in a role file: Jinja blocks, and conditions (bare expressions).
+    Messages and names may mention a variable; only an expression reads it."""
+    text = _code(path.read_text())
+    if path.suffix == ".j2":
+        return JINJA.findall(text)
+    found: list[str] = []
+
+    def walk(node, key=None):
+        if isinstance(node, dict):
+            for name, value in node.items():
+                walk(value, name)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, key)
+        elif isinstance(node, str):
+            found.extend([node] if key in CONDITIONS else JINJA.findall(node))
+
+    walk(yaml.safe_load(text))
+    return found
+
+
+@pytest.mark.parametrize("path", list(_role_files()), ids=lambda p: str(p.relative_to(ROLES)))
+def test_roles_read_the_resolved_policy_only(path):
+    hits = sorted({match.group(1) for expression in _expressions(path)
+                   for match in RAW_POLICY.finditer(expression)})
+    assert not hits, f"{path.relative_to(ROOT)} reads {', '.join(hits)}: use pacs_policy_resolved"
+
+
+def _literals(path: Path) -> str:
+    """Code as it runs: without comments, and for Python without docstrings and the module
+    DOCUMENTATION, EXAMPLES and RETURN texts (examples may show a port)."""
+    text = path.read_text()
+    if path.suffix == ".py":
+        text = re.sub(r'[rR]?"""(.|\n)*?"""', "", text)
+        return "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+    return _code(text)
+
+
+@pytest.mark.parametrize("value", [
+    *{str(port) for ports in products.PRODUCT_DEFAULTS.values() for port in ports.values() if port},
+    *tlsfacts.BCP195_TLS12_SUITES, *tlsfacts.TLS13_SUITES])
+def test_a_default_or_suite_is_written_once(value):
+    """Product ports and TLS suites live in module_utils (products.py, tlsfacts.py) only: no role,
+    template or other module writes them again."""
+    pattern = re.compile(rf"(?<![\w.-]){re.escape(value)}(?![\w.-])")
+    places = [str(path.relative_to(ROOT)) for path in
+              [*ROLES.rglob("*.yml"), *ROLES.rglob("*.j2"), *(ROOT / "library").glob("*.py"),
+               *(ROOT / "module_utils").rglob("*.py")]
+              if path.name not in ("products.py", "tlsfacts.py", "argument_specs.yml")
+              and pattern.search(_literals(path))]
+    assert places == [], f"{value} is written again in {places}"
