@@ -87,3 +87,59 @@ def test_a_default_or_suite_is_written_once(value):
               if path.name not in ("products.py", "tlsfacts.py", "argument_specs.yml")
               and pattern.search(_literals(path))]
     assert places == [], f"{value} is written again in {places}"
+
+
+# -- resolution: the one default of each value the user did not give ---------------------------------
+def _resolve(**policy):
+    from pacsguard.policy import check_policy
+    base = {"ae_title": "ARCHIVE1", "peers": [{"name": "ct", "ae_title": "CT01", "address": "10.0.0.1"}]}
+    return check_policy({**base, **policy})
+
+
+def test_orthanc_without_ports_gets_its_own_not_dicoms():
+    """The split the firewall once had: Orthanc listens on 4242 and serves REST on 8042."""
+    report = _resolve(product="orthanc")
+    assert report.errors == []
+    policy = report.policy
+    assert (policy["dicom_port"], policy["http_port"], policy["listen_port"]) == (4242, 8042, 4242)
+    assert policy["local_ports"] == [] and policy["plaintext_port"] is None
+    assert policy["peers"][0]["port"] == 104 and policy["peers"][0]["services"] == ["echo"]
+
+
+def test_dcmqrscp_without_ports_and_with_tls_listens_behind_the_front(tmp_path):
+    import pacslab
+    pki = pacslab.make_pki(tmp_path, ("CT01",))
+    tls = {"certificate": pki["server_cert"], "private_key": pki["server_key"], "ca": pki["ca_cert"]}
+    plain = _resolve(product="dcmqrscp").policy
+    assert (plain["dicom_port"], plain["http_port"], plain["listen_port"], plain["local_ports"]) == (
+        104, None, 104, [])
+    front = _resolve(product="dcmqrscp", tls=tls).policy
+    assert (front["dicom_port"], front["plaintext_port"], front["listen_port"]) == (104, 11113, 11113)
+    assert front["local_ports"] == [11113]
+    assert front["tls"]["profile"]["tls12_suites"] == list(tlsfacts.BCP195_TLS12_SUITES)
+
+
+def test_given_ports_win_and_must_differ():
+    assert _resolve(product="orthanc", dicom_port=11112, http_port=8080).policy["dicom_port"] == 11112
+    errors = _resolve(product="orthanc", dicom_port=8042).errors
+    assert any("must differ" in error for error in errors), errors
+    report = _resolve(product="dcmqrscp", http_port=8042)
+    assert report.policy["http_port"] is None
+    assert any("dcmqrscp has no such port" in warning for warning in report.warnings)
+
+
+@pytest.mark.parametrize("given, expected", [
+    ({"address": "10.9.9.9", "host": "10.1.1.1", "fact_address": "10.2.2.2"}, "10.9.9.9"),
+    ({"host": "10.1.1.1", "fact_address": "10.2.2.2"}, "10.1.1.1"),
+    ({"host": "pg-orthanc", "fact_address": "10.2.2.2"}, "10.2.2.2"),
+    ({"host": "archive1.example"}, "archive1.example"),
+])
+def test_the_nodes_address_is_resolved_once(given, expected):
+    assert _resolve(product="orthanc", **given).policy["address"] == expected
+
+
+def test_an_audit_resolves_without_the_key_material():
+    tls = {"certificate": "/nowhere/node.crt", "private_key": "/nowhere/node.key", "ca": "/nowhere/ca.crt"}
+    report = _resolve(product="orthanc", tls=tls, material=False)
+    assert report.errors == [] and report.policy["material_checked"] is False
+    assert _resolve(product="orthanc", tls=tls).errors  # hardening reads the files

@@ -1,0 +1,115 @@
+"""One probe run: reach the port, find its transport, then each check family in turn, all under a
+deadline the run cannot exceed."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from .. import bounded
+from ..dicomnet import associate
+from . import association, position, tls, web
+from .model import Result, Run, Target, endpoint_skeleton
+
+LOG = logging.getLogger(__name__)
+# Network checks whose waits count towards the default deadline (AE and TLS families), and the web
+# checks added when a web URL is probed; see default_deadline().
+NETWORK_CHECKS = 11
+WEB_CHECKS = 2
+DEADLINE_MARGIN = 2.0
+# Every check a run reports, for marking those a deadline cut off.
+ALL_CHECKS = ("reachable", "transport", "positive_control", *association.RULES, *tls.RULES,
+              *web.RULES, *position.RULES)
+
+
+def default_deadline(target: Target) -> float:
+    """The most a probe of ``target`` may take: ``timeout`` for each network check (11 for the AE
+    and TLS families, 2 more with a web URL), plus 2 s. Each step has a bound of its own too, so one
+    stalling exchange cannot use up the whole of it."""
+    checks = NETWORK_CHECKS + (WEB_CHECKS if target.web_url else 0)
+    return target.timeout * checks + DEADLINE_MARGIN
+
+
+def probe(target: Target) -> Result:
+    """Run every check against one endpoint. Never raises for network conditions, never outlives
+    its deadline (Target.deadline, or default_deadline())."""
+    target.validate()
+    started = time.monotonic()
+    result = Result(endpoint=endpoint_skeleton(target))
+    run = Run(target, result, association.rogue_ae_title())
+    limit = target.deadline or default_deadline(target)
+    try:
+        finished = bounded.run(lambda: _all_checks(run), limit)[0]
+    except bounded.DeadlineReached:
+        finished = False
+    if not finished:
+        result = _stopped_at_deadline(result, limit)
+    result.verdict = verdict(result, target.position)
+    result.duration = time.monotonic() - started
+    LOG.debug("probe %s:%s: %s, %d finding(s) in %.3f s", target.host, target.port,
+              result.verdict, len(result.findings), result.duration)
+    return result
+
+
+def probe_many(targets: list[Target], workers: int = 16) -> list[Result]:
+    """Probe several endpoints concurrently, results in the order of ``targets``."""
+    for target in targets:
+        target.validate()
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(targets) or 1))) as pool:
+        return list(pool.map(probe, targets))
+
+
+def _all_checks(run: Run) -> None:
+    if position.reach(run):
+        _dicom_checks(run)
+    else:
+        run.result.skip(("positive_control", *association.RULES, *tls.RULES), "DICOM port unreachable")
+    web.check(run)
+    position.check(run)
+
+
+def _dicom_checks(run: Run) -> None:
+    """Decide the transport with an unknown AE's association, then the TLS and AE families."""
+    called = run.target.called_ae_title
+    rogue_plain = associate(run.plain, run.rogue, called, run.rogue_dimse())
+    if rogue_plain.answered:
+        tls.plaintext_endpoint(run, rogue_plain)
+        association.check(run, rogue_plain)
+        return
+    detection = tls.handshake(run)
+    if not detection.accepted:
+        detail = (f"the port answered neither DICOM ({rogue_plain.detail}) nor TLS "
+                  f"({detection.detail})")
+        run.result.check("transport", "error", detail)
+        run.result.not_run(("positive_control", *association.RULES, *tls.RULES), detail)
+        return
+    tls.tls_endpoint(run, rogue_plain, detection)
+    association.check(run, associate(run.secure, run.rogue, called, run.rogue_dimse()))
+
+
+def _stopped_at_deadline(result: Result, limit: float) -> Result:
+    """What was observed before the deadline, every check not done marked as an error."""
+    for _ in range(5):
+        try:
+            snapshot = copy.deepcopy(result)
+            break
+        except RuntimeError:  # the stopped step was still writing; it is ending
+            time.sleep(0.05)
+    else:
+        snapshot = Result(endpoint=dict(result.endpoint))
+    snapshot.check("deadline", "error", f"the probe stopped at its deadline of {limit:g} s (the server "
+                                        "kept an exchange open); what was observed before is kept")
+    snapshot.not_run(ALL_CHECKS, "deadline reached")
+    return snapshot
+
+
+def verdict(result: Result, where: str) -> str:
+    """fail on any finding; pass only when the run could have seen a weakness and did not."""
+    if result.findings:
+        return "fail"
+    if where == "outside":
+        return "pass"
+    control = result.checks.get("positive_control", {})
+    return "pass" if control.get("status") == "pass" else "inconclusive"
