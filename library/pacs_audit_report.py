@@ -19,8 +19,12 @@ author: pacsguard
 options:
   results:
     description:
-      - Host name to its outcome, a dict with C(result) (the registered C(dicom_probe) result) and
-        C(error) (why the probe could not run). An empty outcome counts as an error.
+      - Host name to its outcome, a dict with C(result) (the registered C(dicom_probe) result),
+        C(error) (why the probe could not run) and C(waivers). An empty outcome counts as an error.
+      - "C(waivers) is a list of C(rule) (a rule ID), C(reason) and C(expires) (a date): a finding of
+        that rule on that host is reported as waived, with its reason, and does not fail the gate
+        until the expiry date; from then on it counts again, and the summary says the waiver ran out.
+        A waiver without a reason or an end date is refused, and no report is written."
     type: dict
     required: true
   directory:
@@ -67,7 +71,8 @@ summary:
   description: Counts (hosts, findings, by severity, gating findings) and inconclusive hosts.
   returned: always
   type: dict
-  sample: {"hosts": 3, "findings": 9, "gating_findings": 7, "gate": "fail"}
+  sample: {"hosts": 3, "findings": 9, "gating_findings": 6, "waived_findings": 1,
+           "expired_waivers": [], "gate": "fail"}
 summary_lines:
   description: A short fixed-width table, one line per host, and the gate decision.
   returned: always
@@ -91,6 +96,7 @@ try:
         summary_lines,
         write_reports,
     )
+    from ansible.module_utils.pacsguard.waivers import parse as parse_waivers
 except ImportError:
     REPORTS_IMPORT_ERROR: str | None = traceback.format_exc()
 else:
@@ -112,12 +118,17 @@ def main() -> None:
     if REPORTS_IMPORT_ERROR:
         module.fail_json(msg="pacsguard module_utils not importable", exception=REPORTS_IMPORT_ERROR)
     hosts = []
+    problems = []
     for name, outcome in sorted(module.params["results"].items()):
         outcome = outcome or {}
         probe_result = outcome.get("result") or {}
         error = outcome.get("error") or ("" if probe_result.get("checks") else
                                          "no probe result (vantage unreachable or play aborted)")
-        hosts.append(host_entry(name, probe_result, error))
+        waivers, errors = parse_waivers(outcome.get("waivers"), f"{name}: pacs_audit_waivers")
+        problems += errors
+        hosts.append(host_entry(name, probe_result, error, waivers))
+    if problems:
+        module.fail_json(msg="waivers are not valid, no report was written: " + "; ".join(problems))
     report = build_report(hosts, module.params["fail_on"], module.params["fail_on_inconclusive"])
     try:
         paths = write_reports(report, module.params["directory"], module.params["basename"])

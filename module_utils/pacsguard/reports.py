@@ -17,22 +17,29 @@ from typing import Any
 
 from . import __version__
 from .findings import RULES, SEVERITIES, at_or_above
+from .waivers import Waiver
+from .waivers import apply as apply_waivers
 
 SCHEMA = "pacsguard.audit/1"
 
 
-def host_entry(name: str, probe_result: dict[str, Any] | None, error: str = "") -> dict[str, Any]:
-    """One host's part of the report; ``error`` when the probe itself could not run."""
+def host_entry(name: str, probe_result: dict[str, Any] | None, error: str = "",
+               waivers: list[Waiver] | None = None, today: datetime.date | None = None) -> dict[str, Any]:
+    """One host's part of the report; ``error`` when the probe itself could not run. Findings an
+    active waiver covers are marked ``waived`` (they stay in the report, out of the gate)."""
     if error or not probe_result:
         return {"name": name, "verdict": "error", "error": error or "no probe result",
-                "endpoint": {}, "checks": {}, "findings": []}
+                "endpoint": {}, "checks": {}, "findings": [], "waivers": [w.as_dict() for w in waivers or []]}
+    today = today or datetime.datetime.now(datetime.timezone.utc).date()
+    findings = apply_waivers(probe_result.get("findings", []), waivers or [], today)
     return {
         "name": name,
         "verdict": probe_result.get("verdict", "error"),
         "error": "",
         "endpoint": probe_result.get("endpoint", {}),
         "checks": probe_result.get("checks", {}),
-        "findings": probe_result.get("findings", []),
+        "findings": findings,
+        "waivers": [w.as_dict() for w in waivers or []],
     }
 
 
@@ -41,7 +48,8 @@ def build_report(hosts: list[dict[str, Any]], fail_on: str, fail_on_inconclusive
     """The JSON report document, with its summary and gate decision."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     findings = [f for host in hosts for f in host["findings"]]
-    gating = at_or_above(findings, fail_on)
+    waived = [f for f in findings if f.get("waived")]
+    gating = at_or_above([f for f in findings if not f.get("waived")], fail_on)
     unsure = [h["name"] for h in hosts if h["verdict"] in ("inconclusive", "error")]
     failed = bool(gating) or (fail_on_inconclusive and bool(unsure))
     return {
@@ -56,6 +64,9 @@ def build_report(hosts: list[dict[str, Any]], fail_on: str, fail_on_inconclusive
             "by_severity": {sev: sum(f["severity"] == sev for f in findings)
                             for sev in reversed(SEVERITIES)},
             "gating_findings": len(gating),
+            "waived_findings": len(waived),
+            "expired_waivers": sorted({f"{host['name']} {f['id']}" for host in hosts
+                                       for f in host["findings"] if f.get("waiver_expired")}),
             "inconclusive_hosts": unsure,
             "gate": "fail" if failed else "pass",
         },
@@ -77,7 +88,12 @@ def junit_xml(report: dict[str, Any]) -> bytes:
             case = ET.SubElement(suite, "testcase", name=_case_name(check),
                                  classname=f"pacsguard.{host['name']}")
             status, detail = outcome["status"], outcome["detail"]
-            if status == "fail" and check in by_rule:
+            if status == "fail" and check in by_rule and by_rule[check].get("waived"):
+                waiver = by_rule[check]["waived"]
+                counts["skipped"] += 1
+                ET.SubElement(case, "skipped", message=f"waived until {waiver['expires']}: "
+                                                       f"{waiver['reason']} ({detail})")
+            elif status == "fail" and check in by_rule:
                 finding = by_rule[check]
                 counts["failures"] += 1
                 failure = ET.SubElement(case, "failure", type=finding["severity"],
@@ -134,13 +150,17 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     for host in report["hosts"]:
         sev = [sum(f["severity"] == s for f in host["findings"])
                for s in ("critical", "high", "medium", "low")]
-        rules = ",".join(sorted({f["id"].replace("PACS-", "") for f in host["findings"]}))
+        rules = ",".join(sorted({f["id"].replace("PACS-", "") + ("(waived)" if f.get("waived") else "")
+                                 for f in host["findings"]}))
         lines.append(f"{host['name'][:24]:<24} {host['verdict']:<13} "
                      f"{sev[0]:>4} {sev[1]:>4} {sev[2]:>4} {sev[3]:>4}  {rules or '-'}")
     summary = report["summary"]
+    waived = f", {summary['waived_findings']} waived" if summary["waived_findings"] else ""
     lines.append(f"gate: {summary['gate'].upper()} (fail on {report['fail_on']} or worse"
                  f"{', or an inconclusive host' if report['fail_on_inconclusive'] else ''}); "
-                 f"{summary['gating_findings']} gating finding(s) of {summary['findings']}")
+                 f"{summary['gating_findings']} gating finding(s) of {summary['findings']}{waived}")
+    for expired in summary["expired_waivers"]:
+        lines.append(f"waiver expired, the finding counts again: {expired}")
     return lines
 
 

@@ -96,3 +96,29 @@ def test_audit_gate_threshold_and_unprobeable_host(tmp_path, orthanc_hardened):
     document = json.loads((reports / "pacsguard-audit.json").read_text())
     broken_entry = next(h for h in document["hosts"] if h["name"] == "broken")
     assert "backslash" in broken_entry["error"]
+
+
+def test_a_waiver_holds_the_gate_until_it_expires(tmp_path, orthanc_hardened):
+    """A hardened but plaintext node: its PACS-TLS-001 (high) fails the gate; waived, it passes and
+    stays in the reports as waived; once the waiver has expired it fails the gate again."""
+    import datetime
+
+    future = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
+    past = (datetime.date.today() - datetime.timedelta(days=1)).isoformat()
+    waiver = {"rule": "PACS-TLS-001", "reason": "modalities move to TLS in change 4711"}
+    run, _ = _playbook(tmp_path, {"plain": _node(orthanc_hardened)})
+    assert run.returncode != 0, run.stdout[-2000:]
+    held = _node(orthanc_hardened, pacs_audit_waivers=[{**waiver, "expires": future}])
+    run, reports = _playbook(tmp_path, {"plain": held})
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "1 waived" in run.stdout
+    document = json.loads((reports / "pacsguard-audit.json").read_text())
+    finding = next(f for f in document["hosts"][0]["findings"] if f["id"] == "PACS-TLS-001")
+    assert finding["waived"]["reason"] == waiver["reason"]
+    ran_out = _node(orthanc_hardened, pacs_audit_waivers=[{**waiver, "expires": past}])
+    run, _ = _playbook(tmp_path, {"plain": ran_out})
+    assert run.returncode != 0
+    assert "waiver expired, the finding counts again: plain PACS-TLS-001" in run.stdout
+    broken = _node(orthanc_hardened, pacs_audit_waivers=[{"rule": "PACS-TLS-001"}])
+    run, _ = _playbook(tmp_path, {"plain": broken})
+    assert run.returncode != 0 and "a waiver needs a reason" in run.stdout
