@@ -143,17 +143,46 @@ def _case_name(check: str) -> str:
     return f"{check} {rule.title}" if rule else check.replace("_", " ")
 
 
+def _gates(host: dict[str, Any], report: dict[str, Any]) -> str:
+    """What the host means for the gate: 'blocks' (a finding at or above fail_on, or an
+    inconclusive host when that fails the run) or 'ok' (its findings, if any, are below the gate
+    or waived)."""
+    gating = at_or_above([f for f in host["findings"] if not f.get("waived")], report["fail_on"])
+    unsure = report["fail_on_inconclusive"] and host["verdict"] in ("inconclusive", "error")
+    return "blocks" if gating or unsure else "ok"
+
+
+def _why_unsure(host: dict[str, Any]) -> str:
+    """The reason a host's audit proves nothing: its error, or what its positive control saw."""
+    if host["error"]:
+        return host["error"]
+    control = host["checks"].get("positive_control") or host["checks"].get("deadline") or {}
+    return control.get("detail") or "no allowlisted AE was accepted"
+
+
 def summary_lines(report: dict[str, Any]) -> list[str]:
-    """A short fixed-width table for the end of a run: one line per host, then the gate."""
-    header = f"{'host':<24} {'verdict':<13} {'crit':>4} {'high':>4} {'med':>4} {'low':>4}  rules"
+    """A short fixed-width table for the end of a run: one line per host (its verdict and what it
+    means for the gate), the reasons behind inconclusive hosts, the checks nothing could test,
+    then the gate."""
+    header = (f"{'host':<24} {'verdict':<13} {'gate':<6} {'crit':>4} {'high':>4} {'med':>4} "
+              f"{'low':>4}  rules")
     lines = [header, "-" * len(header)]
+    notes = []
     for host in report["hosts"]:
         sev = [sum(f["severity"] == s for f in host["findings"])
                for s in ("critical", "high", "medium", "low")]
         rules = ",".join(sorted({f["id"].replace("PACS-", "") + ("(waived)" if f.get("waived") else "")
                                  for f in host["findings"]}))
-        lines.append(f"{host['name'][:24]:<24} {host['verdict']:<13} "
+        lines.append(f"{host['name'][:24]:<24} {host['verdict']:<13} {_gates(host, report):<6} "
                      f"{sev[0]:>4} {sev[1]:>4} {sev[2]:>4} {sev[3]:>4}  {rules or '-'}")
+        if host["verdict"] in ("inconclusive", "error"):
+            notes.append(f"{host['name']}: {host['verdict']}: {_why_unsure(host)}")
+        untested = sorted(name.replace("PACS-", "") for name, check in host["checks"].items()
+                          if check["status"] == "skipped" and name in RULES
+                          and "not apply" not in check["detail"])
+        if untested:
+            notes.append(f"{host['name']}: not tested here: {', '.join(untested)} (see the report)")
+    lines += notes
     summary = report["summary"]
     waived = f", {summary['waived_findings']} waived" if summary["waived_findings"] else ""
     lines.append(f"gate: {summary['gate'].upper()} (fail on {report['fail_on']} or worse"

@@ -70,9 +70,21 @@ def test_junit_has_a_case_per_check_and_a_failure_per_finding(tmp_path):
 def test_summary_lines_count_per_host():
     lines = summary_lines(build_report(_sample_hosts(), "high", True))
     insecure = next(line for line in lines if line.startswith("insecure"))
-    assert insecure.split()[1:6] == ["fail", "1", "0", "1", "0"]
+    assert insecure.split()[1:7] == ["fail", "blocks", "1", "0", "1", "0"]
     assert "NET-001,NET-004" in insecure
+    assert next(line for line in lines if line.startswith("clean")).split()[1:3] == ["pass", "ok"]
+    # why a host proves nothing, and what nothing could test, are in the summary, not only the JSON
+    assert "broken: error: TLS material unusable" in lines
+    assert "insecure: not tested here: NET-005 (see the report)" in lines
     assert lines[-1].startswith("gate: FAIL")
+    # a failing host below the gate says so next to gate: PASS
+    at_critical = summary_lines(build_report(_sample_hosts()[:2], "critical", True))
+    insecure = next(line for line in at_critical if line.startswith("insecure"))
+    assert insecure.split()[1:3] == ["fail", "blocks"]
+    medium = [host_entry("m", _result("fail", [make_finding("PACS-NET-004", "e")],
+                                      {"positive_control": {"status": "pass", "detail": "ok"}}))]
+    lines = summary_lines(build_report(medium, "high", True))
+    assert lines[2].split()[1:3] == ["fail", "ok"] and lines[-1].startswith("gate: PASS")
 
 
 def test_a_basename_cannot_leave_the_report_directory(tmp_path):
