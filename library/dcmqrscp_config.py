@@ -69,6 +69,10 @@ options:
     description: Keep a timestamped copy of the file before changing it.
     type: bool
     default: true
+  backup_keep:
+    description: How many backups of the file to keep (the oldest go first); 0 keeps them all.
+    type: int
+    default: 5
 extends_documentation_fragment:
   - ansible.builtin.files
 attributes:
@@ -146,6 +150,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "settings": {"type": "dict", "default": {}},
     "drop_any": {"type": "bool", "default": True},
     "backup": {"type": "bool", "default": True},
+    "backup_keep": {"type": "int", "default": 5},
 }
 
 
@@ -192,7 +197,7 @@ def main() -> None:
     }
     if result["changed"] and not module.check_mode:
         backup = write_atomically(module, params["path"], after, params["backup"],
-                                  **requested_attributes(params))
+                                  **requested_attributes(params), keep=params["backup_keep"])
         if backup:
             result["backup_file"] = backup
     file_args = module.load_file_common_arguments(params)

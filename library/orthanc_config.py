@@ -64,6 +64,10 @@ options:
     description: Keep a timestamped copy of each file before changing it.
     type: bool
     default: true
+  backup_keep:
+    description: How many backups of each file to keep (the oldest go first); 0 keeps them all.
+    type: int
+    default: 5
 extends_documentation_fragment:
   - ansible.builtin.files
 attributes:
@@ -152,6 +156,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "merge": {"type": "list", "elements": "str", "default": []},
     "check_files": {"type": "bool", "default": True},
     "backup": {"type": "bool", "default": True},
+    "backup_keep": {"type": "int", "default": 5},
 }
 
 
@@ -208,7 +213,8 @@ def main() -> None:
     if not module.check_mode:
         attributes = requested_attributes(params)
         backups = {path: write_atomically(module, path, change.texts[os.path.basename(path)],
-                                          module.params["backup"], **attributes) for path in paths}
+                                          module.params["backup"], **attributes,
+                                          keep=module.params["backup_keep"]) for path in paths}
         result["backups"] = {path: backup for path, backup in backups.items() if backup}
     result["changed"] = _apply_attributes(module, managed, result["changed"])
     module.exit_json(**result)

@@ -174,7 +174,9 @@ ARGUMENT_SPEC = {
     "peers": {"type": "raw", "default": []},
     "admin_sources": {"type": "raw", "default": []},
     "tls": {"type": "raw", "default": {}},
-    "rest_users": {"type": "raw", "no_log": True},
+    # Not no_log as a whole: a user name is not a secret and messages name the user. Each password
+    # is added to the values scrubbed from all output instead (see main).
+    "rest_users": {"type": "raw", "no_log": False},
 }
 
 
@@ -192,6 +194,10 @@ def main() -> None:
     if POLICY_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=POLICY_IMPORT_ERROR)
     params = dict(module.params)
+    for user in params["rest_users"] if isinstance(params["rest_users"], list) else []:
+        password = user.get("password") if isinstance(user, dict) else None
+        if isinstance(password, str) and password:
+            module.no_log_values.add(password)
     key = params["tls"].get("private_key") if isinstance(params["tls"], dict) else None
     if isinstance(key, str) and "\n" in key:
         # Key material given inline instead of a path: never echoed, not even in the invocation.

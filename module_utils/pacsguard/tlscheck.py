@@ -109,16 +109,24 @@ def check_tls(tls: Any, product: Any, report: PolicyReport,
     elif not require:
         report.warnings.append("pacs_tls.require_client_certificate is false: any TLS client may "
                                "associate (PACS-TLS-003)")
-    if material:
-        _check_material(tls, product, minimum, read, now, report)
+    facts = _check_material(tls, product, minimum, read, now, report) if material else None
     return {"certificate": tls.get("certificate"), "private_key": tls.get("private_key"),
             "ca": tls.get("ca"), "require_client_certificate": require, "min_version": minimum,
-            "profile": profile()}
+            "profile": profile(), "certificate_facts": facts}
+
+
+def certificate_summary(cert: x509.Certificate) -> dict[str, str]:
+    """What a reviewer wants to see of a certificate change (instead of base64 in a diff)."""
+    return {"subject": cert.subject.rfc4514_string(), "issuer": cert.issuer.rfc4514_string(),
+            "serial": format(cert.serial_number, "x"),
+            "not_after": cert.not_valid_after_utc.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "sha256": cert.fingerprint(hashes.SHA256()).hex(":")}
 
 
 def _check_material(tls: dict[str, Any], product: Any, minimum: str, read: Callable[[str], bytes],
-                    now: datetime.datetime, report: PolicyReport) -> None:
-    """The PEM files: readable, key matching certificate, validity, strength, CA expiry."""
+                    now: datetime.datetime, report: PolicyReport) -> dict[str, str] | None:
+    """The PEM files: readable, key matching certificate, validity, strength, CA expiry. Returns
+    the certificate's summary (subject, serial, expiry, fingerprint) when it could be read."""
     cert = _load("certificate", tls.get("certificate"), read, report)
     key = _load("private_key", tls.get("private_key"), read, report)
     cas = _load("ca", tls.get("ca"), read, report)
@@ -140,4 +148,4 @@ def _check_material(tls: dict[str, Any], product: Any, minimum: str, read: Calla
         if ca.not_valid_after_utc <= now:
             report.errors.append(f"pacs_tls.ca: certificate {index} ({ca.subject.rfc4514_string()}) "
                                  f"expired on {ca.not_valid_after_utc:%Y-%m-%d}")
-
+    return certificate_summary(cert) if cert is not None else None

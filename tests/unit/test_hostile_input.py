@@ -233,3 +233,20 @@ def test_a_new_secret_file_lands_with_its_mode(tmp_path):
     assert oct(target.stat().st_mode & 0o777) == "0o640"
     assert [p.name for p in tmp_path.iterdir()] == ["credentials.json"]
     assert os.stat(target).st_uid == os.getuid()
+
+
+def test_backups_are_pruned_to_the_newest_few(tmp_path):
+    import os
+
+    from pacsguard.files import prune_backups
+    target = tmp_path / "orthanc.json"
+    target.write_text("{}")
+    names = [f"orthanc.json.{100 + n}.2026-11-{10 + n:02d}@05:00:00~" for n in range(8)]
+    for age, name in enumerate(names):
+        (tmp_path / name).write_text("{}")
+        os.utime(tmp_path / name, (1_700_000_000 + age, 1_700_000_000 + age))
+    (tmp_path / "orthanc.json.keep-me~").write_text("not a backup of ours")
+    removed = prune_backups(str(target), 3)
+    assert sorted(os.path.basename(p) for p in removed) == sorted(names[:5])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["orthanc.json", "orthanc.json.keep-me~", *names[5:]])

@@ -82,6 +82,9 @@ def test_dicom_tls_is_mutual_and_its_key_private(config, host):
     key = host.file(f"{TLS_DIR}/node.key")
     assert (key.user, key.group, key.mode) == ("root", "orthanc", 0o640)
     assert not host.file(f"{TLS_DIR}/node-combined.pem").exists
+    # a reviewer's view of the certificate, what a diff shows when it is rotated
+    summary = host.file(f"{TLS_DIR}/node.crt.txt").content_string
+    assert "serial: " in summary and "not_after: " in summary and "BEGIN" not in summary
     for key in ("DicomTlsCertificate", "DicomTlsPrivateKey", "DicomTlsTrustedCertificates"):
         assert host.file(config[key]).exists
     environment = host.check_output("systemctl show orthanc -p Environment")
