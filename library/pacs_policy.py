@@ -29,13 +29,20 @@ version_added: "0.1.0"
 author: pacsguard
 options:
   product:
-    description: The PACS product (C(pacs_product)), one of C(orthanc) and C(dcmqrscp).
+    description:
+      - The PACS product (C(pacs_product)), one of C(orthanc) and C(dcmqrscp).
+      - Required (with O(ae_title)) unless O(nodes) is given.
     type: str
-    required: true
   ae_title:
     description: The node's own AE title (C(pacs_ae_title)).
     type: str
-    required: true
+  nodes:
+    description:
+      - Many nodes at once, node name to a mapping of the options above (C(product), C(ae_title),
+        C(dicom_port), C(peers), ...). Each node is checked on its own and gets its own result
+        under RV(policies); one module process serves a whole fleet (the audit uses it).
+      - Mutually exclusive with O(product).
+    type: dict
   dicom_port:
     description: The node's DICOM port (C(pacs_dicom_port)); the product's default when omitted.
     type: raw
@@ -109,7 +116,7 @@ EXAMPLES = r"""
 RETURN = r"""
 policy:
   description: The resolved policy every role reads.
-  returned: success
+  returned: success, when O(product) is given
   type: dict
   contains:
     product: {description: The product., type: str}
@@ -143,9 +150,14 @@ policy:
           require_client_certificate: true, min_version: TLSv1.2,
           profile: {tls12_suites: [ECDHE-RSA-AES128-GCM-SHA256], tls13_suites: [TLS_AES_128_GCM_SHA256]}}
     material_checked: true
+policies:
+  description: With O(nodes), per node its C(policy) (as RV(policy), or null), C(errors) and C(warnings).
+  returned: when O(nodes) is given
+  type: dict
+  sample: {"archive1": {"policy": {"product": "orthanc", "dicom_port": 4242}, "errors": [], "warnings": []}}
 policy_warnings:
   description: Things that are allowed but weaken the node (also shown as Ansible warnings).
-  returned: always
+  returned: when O(product) is given
   type: list
   elements: str
 """
@@ -162,8 +174,9 @@ else:
     POLICY_IMPORT_ERROR = None
 
 ARGUMENT_SPEC = {
-    "product": {"type": "str", "required": True},
-    "ae_title": {"type": "str", "required": True},
+    "product": {"type": "str"},
+    "ae_title": {"type": "str"},
+    "nodes": {"type": "dict"},
     "dicom_port": {"type": "raw"},
     "http_port": {"type": "raw"},
     "plaintext_port": {"type": "raw"},
@@ -189,11 +202,10 @@ def _as_int(value: object) -> object:
     return value
 
 
-def main() -> None:
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    if POLICY_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("cryptography"), exception=POLICY_IMPORT_ERROR)
-    params = dict(module.params)
+def _prepared(module: AnsibleModule, params: dict) -> dict:
+    """One node's inputs as the check takes them (ports as numbers), its secrets kept out of output."""
+    params = {key: params.get(key, spec.get("default")) for key, spec in ARGUMENT_SPEC.items()
+              if key != "nodes"} | {key: value for key, value in params.items() if key != "nodes"}
     for user in params["rest_users"] if isinstance(params["rest_users"], list) else []:
         password = user.get("password") if isinstance(user, dict) else None
         if isinstance(password, str) and password:
@@ -208,7 +220,29 @@ def main() -> None:
         params["peers"] = [{**peer, "port": _as_int(peer["port"])}
                            if isinstance(peer, dict) and "port" in peer else peer
                            for peer in params["peers"]]
-    report = check_policy(params)
+    return params
+
+
+def _many(module: AnsibleModule) -> None:
+    """O(nodes): every node checked in this one process; a bad node's errors are its own."""
+    policies = {}
+    for name, node in sorted(module.params["nodes"].items()):
+        report = check_policy(_prepared(module, node if isinstance(node, dict) else {}))
+        policies[name] = {"policy": report.policy if not report.errors else None,
+                          "errors": report.errors, "warnings": report.warnings}
+    module.exit_json(changed=False, policies=policies)
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
+                           required_one_of=[("product", "nodes")],
+                           mutually_exclusive=[("product", "nodes")],
+                           required_together=[("product", "ae_title")])
+    if POLICY_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("cryptography"), exception=POLICY_IMPORT_ERROR)
+    if module.params["nodes"] is not None:
+        _many(module)
+    report = check_policy(_prepared(module, dict(module.params)))
     for warning in report.warnings:
         module.warn(warning)
     if report.errors:
