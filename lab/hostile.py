@@ -7,56 +7,13 @@ with Server.stop(); nothing leaves loopback.
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import ssl
 import struct
 import threading
 import time
-from collections.abc import Callable
 
-from pacslab import Server
-
-Handler = Callable[[socket.socket, threading.Event], None]
-
-
-def _serve(name: str, handler: Handler, wrap: ssl.SSLContext | None = None) -> Server:
-    """Accept connections on a free loopback port and run ``handler`` on each in a thread."""
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    listener.settimeout(0.2)
-    stop = threading.Event()
-    conns: list[socket.socket] = []
-
-    def one(conn: socket.socket) -> None:
-        with contextlib.suppress(OSError, ssl.SSLError):
-            if wrap is not None:
-                conn.settimeout(5)
-                conn = wrap.wrap_socket(conn, server_side=True)
-                conns.append(conn)
-            handler(conn, stop)
-
-    def accept() -> None:
-        while not stop.is_set():
-            with contextlib.suppress(OSError):
-                conn, _ = listener.accept()
-                conns.append(conn)
-                threading.Thread(target=one, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-
-    def shutdown() -> None:
-        stop.set()
-        thread.join(timeout=2)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.close()
-        listener.close()
-
-    return Server(name, "HOSTILE", listener.getsockname()[1], stopper=shutdown)
+from pacslab import Server, serve_connections
 
 
 def _read_pdu(conn: socket.socket) -> bytes:
@@ -131,8 +88,7 @@ def accept_then_silent(conn: socket.socket, stop: threading.Event) -> None:
 
 def silent(conn: socket.socket, stop: threading.Event) -> None:
     """Say nothing and hold the connection (after a TLS handshake when wrapped)."""
-    while not stop.is_set():
-        time.sleep(0.2)
+    stop.wait()
 
 
 def garbage(conn: socket.socket, stop: threading.Event) -> None:
@@ -162,7 +118,7 @@ def http_endless(conn: socket.socket, stop: threading.Event) -> None:
 
 def start(name: str, tls: ssl.SSLContext | None = None) -> Server:
     """One of the servers above by its function's name, optionally behind TLS."""
-    return _serve(name, globals()[name], tls)
+    return serve_connections(name, "HOSTILE", globals()[name], tls)
 
 
 def tls_server_context(certificate: str, private_key: str) -> ssl.SSLContext:

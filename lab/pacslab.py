@@ -314,33 +314,54 @@ def start_accept_anything(name: str = "accept-anything", ae_title: str = "ANYTHI
     return Server(name, ae_title, port, stopper=server.shutdown)
 
 
-def start_silent(name: str = "silent") -> Server:
-    """A port that accepts TCP connections and never says a word (a stuck or tarpitting host)."""
+def serve_connections(name: str, ae_title: str, handler: Any, wrap: Any = None) -> Server:
+    """Accept TCP connections on a free loopback port and run ``handler(conn, stop_event)`` on each
+    in a thread (after a TLS handshake when ``wrap``, an ssl.SSLContext, is given)."""
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)
-    held: list[socket.socket] = []
+    listener.settimeout(0.2)
     stop = threading.Event()
+    conns: list[Any] = []
 
-    def serve() -> None:
-        listener.settimeout(0.2)
+    def one(conn: Any) -> None:
+        with contextlib.suppress(OSError):
+            if wrap is not None:
+                conn.settimeout(5)
+                conn = wrap.wrap_socket(conn, server_side=True)
+                conns.append(conn)
+            handler(conn, stop)
+
+    def accept() -> None:
         while not stop.is_set():
             with contextlib.suppress(OSError):
                 conn, _ = listener.accept()
-                held.append(conn)
+                conns.append(conn)
+                threading.Thread(target=one, args=(conn,), daemon=True).start()
 
-    thread = threading.Thread(target=serve, daemon=True)
+    thread = threading.Thread(target=accept, daemon=True)
     thread.start()
 
     def shutdown() -> None:
         stop.set()
         thread.join(timeout=2)
-        for conn in held:
-            conn.close()
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.close()
         listener.close()
 
-    return Server(name, "SILENT", listener.getsockname()[1], stopper=shutdown)
+    return Server(name, ae_title, listener.getsockname()[1], stopper=shutdown)
+
+
+def _hold(conn: Any, stop: threading.Event) -> None:
+    """Say nothing and keep the connection open until the server stops."""
+    stop.wait()
+
+
+def start_silent(name: str = "silent") -> Server:
+    """A port that accepts TCP connections and never says a word (a stuck or tarpitting host)."""
+    return serve_connections(name, "SILENT", _hold)
 
 
 def remove(path: Path) -> None:
