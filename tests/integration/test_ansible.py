@@ -122,3 +122,23 @@ def test_a_waiver_holds_the_gate_until_it_expires(tmp_path, orthanc_hardened):
     broken = _node(orthanc_hardened, pacs_audit_waivers=[{"rule": "PACS-TLS-001"}])
     run, _ = _playbook(tmp_path, {"plain": broken})
     assert run.returncode != 0 and "a waiver needs a reason" in run.stdout
+
+
+def test_audit_resolves_peers_that_refer_to_other_hosts(tmp_path, orthanc_hardened):
+    """Inventory values are often templates over other hosts (a peer's address from its hostvars):
+    the audit resolves them in each node's own context (this broke once inside the batch call)."""
+    node = _node(orthanc_hardened)
+    node["pacs_peers"] = [{"name": "ct", "ae_title": "CT01", "address": "{{ hostvars['modality']['pg_ip'] }}"},
+                          {"name": "rws", "ae_title": "RWS1", "address": "127.0.0.3"}]
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"children": {
+        "pacs": {"hosts": {"plain": node}},
+        "modalities": {"hosts": {"modality": {"ansible_host": "127.0.0.1", "pg_ip": "127.0.0.1"}}}}}}))
+    run = subprocess.run(
+        [str(BIN / "ansible-playbook"), "-i", str(inventory), "playbooks/audit.yml",
+         "-e", f"pacs_audit_report_dir={tmp_path / 'reports'}", "-e", "pacs_audit_fail_on=critical"],
+        cwd=ROOT, env={**ENV, "ANSIBLE_STDOUT_CALLBACK": "default"}, capture_output=True, text=True,
+        timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:]
+    document = json.loads((tmp_path / "reports" / "pacsguard-audit.json").read_text())
+    assert document["hosts"][0]["checks"]["positive_control"]["status"] == "pass"
