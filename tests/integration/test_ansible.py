@@ -128,7 +128,8 @@ def test_audit_resolves_peers_that_refer_to_other_hosts(tmp_path, orthanc_harden
     """Inventory values are often templates over other hosts (a peer's address from its hostvars):
     the audit resolves them in each node's own context (this broke once inside the batch call)."""
     node = _node(orthanc_hardened)
-    node["pacs_peers"] = [{"name": "ct", "ae_title": "CT01", "address": "{{ hostvars['modality']['pg_ip'] }}"},
+    elsewhere = "{{ hostvars['modality']['pg_ip'] }}"
+    node["pacs_peers"] = [{"name": "ct", "ae_title": "CT01", "address": elsewhere},
                           {"name": "rws", "ae_title": "RWS1", "address": "127.0.0.3"}]
     inventory = tmp_path / "inventory.yml"
     inventory.write_text(yaml.safe_dump({"all": {"children": {
