@@ -26,6 +26,10 @@ class DeadlineReached(Exception):
     """The probe's overall deadline passed; no further network step may start."""
 
 
+class Overrun(TimeoutError):
+    """A step did not finish within its own deadline (its sockets have been shut down)."""
+
+
 class Sockets:
     """The sockets one step opened (and the steps it runs in turn register here too)."""
 
@@ -115,3 +119,13 @@ def run(step: Callable[[], T], seconds: float) -> tuple[bool, T | None, list[str
     if "error" in box:
         raise box["error"]
     return True, box.get("value"), registry.notes
+
+
+def within(step: Callable[[], T], seconds: float) -> tuple[T, list[str]]:
+    """``step``'s value and notes; Overrun when it did not finish in ``seconds``, DeadlineReached
+    when an enclosing deadline passed meanwhile."""
+    finished, value, notes = run(step, seconds)
+    if finished:
+        return value, notes  # type: ignore[return-value]
+    ensure_running()
+    raise Overrun(f"no complete answer within {seconds:g} s")

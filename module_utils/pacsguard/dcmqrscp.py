@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .languages import DCMQRSCP_MAX_LINE, check_dcmqrscp_value
+from .languages import DCMQRSCP_MAX_LINE, check_dcmqrscp_value, symbol_name
 from .products import PEER_DEFAULTS
 
 SYMBOL_PREFIX = "pacsguard_"
@@ -141,7 +141,7 @@ def access_for(services: list[str]) -> str:
 
 def symbol_for(peer: dict) -> str:
     """The HostTable symbol pacsguard owns for one peer."""
-    return SYMBOL_PREFIX + re.sub(r"[^A-Za-z0-9_]", "_", str(peer["name"]))
+    return SYMBOL_PREFIX + symbol_name(str(peer["name"]))
 
 
 def host_entry(peer: dict) -> str:

@@ -121,14 +121,14 @@ def associate(
         finally:
             ae.shutdown()
 
-    finished, outcome, notes = bounded.run(attempt, budget)
-    if finished and outcome is not None:
-        if notes:
-            outcome.detail = f"{outcome.detail or 'connection closed'} ({'; '.join(notes)})"
-        return outcome
-    bounded.ensure_running()
-    return Outcome("timeout", f"the exchange did not end within {budget:g} s (the server kept "
-                   "it open without completing it)", calling_ae, called_ae)
+    try:
+        outcome, notes = bounded.within(attempt, budget)
+    except bounded.Overrun:
+        return Outcome("timeout", f"the exchange did not end within {budget:g} s (the server kept "
+                       "it open without completing it)", calling_ae, called_ae)
+    if notes:
+        outcome.detail = f"{outcome.detail or 'connection closed'} ({'; '.join(notes)})"
+    return outcome
 
 
 def _make_ae(calling_ae: str, timeout: float, dimse: tuple[str, ...]) -> AE:

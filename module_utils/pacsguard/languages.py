@@ -29,6 +29,12 @@ DCMQRSCP_SEPARATORS = frozenset(" \t=,\"'()#")
 DCMQRSCP_MAX_LINE = 511
 
 
+def symbol_name(name: str) -> str:
+    """A peer name as dcmqrscp.cfg's HostTable symbols take it ('.' and '-' become '_'); two names
+    that give one symbol would be one peer there."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
 def check_peer_name(value: object) -> tuple[bool, str]:
     """A peer name every target language carries as one plain token."""
     if not isinstance(value, str) or not value:

@@ -8,12 +8,17 @@ the caller fails with all of them at once and the hosts stay untouched.
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Callable
 from typing import Any
 
 from .aetitle import validate_ae_title
-from .languages import canonical_address, canonical_network, check_dcmqrscp_value, check_peer_name
+from .languages import (
+    canonical_address,
+    canonical_network,
+    check_dcmqrscp_value,
+    check_peer_name,
+    symbol_name,
+)
 from .problems import PolicyReport
 from .products import PEER_DEFAULTS, PRODUCTS, SERVICES, default
 
@@ -70,7 +75,7 @@ def check_peer(index: int, peer: Any, tls_on: bool, report: PolicyReport) -> dic
 
 def _name_key(name: str) -> str:
     """Names that become the same stunnel section or HostTable symbol ('ct-1', 'CT_1') are one."""
-    return re.sub(r"[^a-z0-9_]", "_", name.lower())
+    return symbol_name(name).lower()
 
 
 def check_peers(peers: Any, tls_on: bool, report: PolicyReport) -> list[dict[str, Any]]:
@@ -114,12 +119,11 @@ def check_admin_sources(sources: Any, report: PolicyReport) -> list[str]:
         network, reason = canonical_network(source)
         if network is None:
             report.errors.append(f"pacs_admin_sources[{index}]: {reason}")
-        elif network.endswith("/0"):
+            continue
+        if network.endswith("/0"):
             report.warnings.append(f"pacs_admin_sources[{index}]: {network} admits every address to "
                                    "the web/REST API and SSH")
-            result.append(network)
-        else:
-            result.append(network)
+        result.append(network)
     return result
 
 
@@ -144,11 +148,15 @@ def check_node(policy: dict[str, Any], report: PolicyReport) -> dict[str, Any]:
         if value is not None and not _port_ok(value):
             report.errors.append(f"pacs_{name}: {value!r} is not a TCP port (1-65535)")
         ports[name] = value
+    return ports
+
+
+def _check_ports_differ(ports: dict[str, Any], report: PolicyReport) -> None:
+    """The ports the node really uses must differ (the plaintext port only behind a front)."""
     taken = [port for port in ports.values() if port is not None]
     if len(set(taken)) != len(taken):
         report.errors.append("pacs_dicom_port, pacs_http_port and pacs_plaintext_port must differ, got "
                              + ", ".join(f"{name} {port}" for name, port in ports.items() if port))
-    return ports
 
 
 def resolve_address(explicit: Any, host: Any, fact: Any) -> str | None:
@@ -202,17 +210,19 @@ def _check_tls_peers(product: Any, peers: list[dict[str, Any]], report: PolicyRe
                                  "front before dcmqrscp maps peers by IPv4 address only")
 
 
-def _check_dcmqrscp_values(ae_title: Any, peers: list[dict[str, Any]], report: PolicyReport) -> None:
-    """AE titles dcmqrscp.cfg reads back as one token each (its separators and quotes refused)."""
+def _check_dcmqrscp_values(ae_title: Any, peers: Any, report: PolicyReport) -> None:
+    """AE titles dcmqrscp.cfg reads back as one token each (its separators and quotes refused);
+    peers are named by their index in pacs_peers, as every other refusal names them."""
     if isinstance(ae_title, str):
         ok, reason = check_dcmqrscp_value(ae_title)
         if not ok:
             report.errors.append(f"pacs_ae_title: {reason}")
-    for index, peer in enumerate(peers):
-        if isinstance(peer["ae_title"], str):
-            ok, reason = check_dcmqrscp_value(peer["ae_title"])
+    for index, peer in enumerate(peers if isinstance(peers, list) else []):
+        title = peer.get("ae_title") if isinstance(peer, dict) else None
+        if isinstance(title, str):
+            ok, reason = check_dcmqrscp_value(title)
             if not ok:
-                report.errors.append(f"pacs_peers[{index}] ({peer['name']}).ae_title: {reason}")
+                report.errors.append(f"pacs_peers[{index}] ({peer.get('name')}).ae_title: {reason}")
 
 
 def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = None,
@@ -229,10 +239,11 @@ def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = N
     if tls:
         _check_tls_peers(policy.get("product"), peers, report)
     if policy.get("product") == "dcmqrscp":
-        _check_dcmqrscp_values(policy.get("ae_title"), peers, report)
+        _check_dcmqrscp_values(policy.get("ae_title"), policy.get("peers"), report)
     admin = check_admin_sources(policy.get("admin_sources"), report)
     check_rest_users(policy.get("rest_users"), report)
     front = bool(tls) and ports["plaintext_port"] is not None
+    _check_ports_differ({**ports, "plaintext_port": ports["plaintext_port"] if front else None}, report)
     report.policy = {
         "product": policy.get("product"), "ae_title": policy.get("ae_title"),
         "address": resolve_address(policy.get("address"), policy.get("host"), policy.get("fact_address")),

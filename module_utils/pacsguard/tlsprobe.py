@@ -215,12 +215,11 @@ def _attempt(
     host: str, port: int, timeout: float, bind_address: str | None, ctx: ssl.SSLContext
 ) -> Handshake:
     """One handshake, over within 2 x ``timeout`` however slowly the server sends its part."""
-    finished, shake, _notes = bounded.run(
-        lambda: _handshake_once(host, port, timeout, bind_address, ctx), 2 * timeout)
-    if finished and shake is not None:
-        return shake
-    bounded.ensure_running()
-    return Handshake(False, detail="timed out")
+    try:
+        return bounded.within(lambda: _handshake_once(host, port, timeout, bind_address, ctx),
+                              2 * timeout)[0]
+    except bounded.Overrun:
+        return Handshake(False, detail="timed out")
 
 
 def _handshake_once(

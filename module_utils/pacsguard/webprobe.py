@@ -110,13 +110,8 @@ def _get(result: WebResult, path: str, timeout: float,
          bind_address: str | None) -> tuple[int, bytes, str]:
     """One unauthenticated GET, over within 2 x ``timeout`` however slowly the server answers
     (http.client caps header lines and their number; the body is read up to MAX_BODY_BYTES)."""
-    budget = 2 * timeout
-    finished, answer, _notes = bounded.run(lambda: _get_once(result, path, timeout, bind_address),
-                                           budget)
-    if finished and answer is not None:
-        return answer
-    bounded.ensure_running()
-    raise TimeoutError(f"no complete answer within {budget:g} s")
+    # bounded.Overrun is a TimeoutError: the caller reports it like any other failed request.
+    return bounded.within(lambda: _get_once(result, path, timeout, bind_address), 2 * timeout)[0]
 
 
 def _get_once(result: WebResult, path: str, timeout: float,

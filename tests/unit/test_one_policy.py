@@ -143,3 +143,15 @@ def test_an_audit_resolves_without_the_key_material():
     report = _resolve(product="orthanc", tls=tls, material=False)
     assert report.errors == [] and report.policy["material_checked"] is False
     assert _resolve(product="orthanc", tls=tls).errors  # hardening reads the files
+
+
+def test_the_plaintext_port_only_counts_behind_a_front():
+    """dcmqrscp without TLS listens on its DICOM port alone: 11113 there is no collision."""
+    report = _resolve(product="dcmqrscp", dicom_port=11113)
+    assert report.errors == [] and report.policy["listen_port"] == 11113
+
+
+def test_a_dcmqrscp_refusal_names_the_peer_by_its_own_index():
+    peers = ["not a mapping", {"name": "ct", "ae_title": "CT,01", "address": "10.0.0.1"}]
+    errors = _resolve(product="dcmqrscp", peers=peers).errors
+    assert any(error.startswith("pacs_peers[1] (ct).ae_title:") for error in errors), errors

@@ -41,10 +41,8 @@ def probe(target: Target) -> Result:
     run = Run(target, result, association.rogue_ae_title())
     limit = target.deadline or default_deadline(target)
     try:
-        finished = bounded.run(lambda: _all_checks(run), limit)[0]
-    except bounded.DeadlineReached:
-        finished = False
-    if not finished:
+        bounded.within(lambda: _all_checks(run), limit)
+    except (bounded.Overrun, bounded.DeadlineReached):
         result = _stopped_at_deadline(result, limit)
     result.verdict = verdict(result, target.position)
     result.duration = time.monotonic() - started
