@@ -56,8 +56,9 @@ options:
     type: str
   peers:
     description:
-      - The policy's peer list (C(pacs_peers)); only C(ae_title) and C(address) are read, to choose
-        I(calling_ae_title) and I(foreign_ae_title).
+      - The policy's peer list (C(pacs_peers)); C(ae_title) and C(address) choose
+        I(calling_ae_title) and I(foreign_ae_title), and the calling peer's C(services) are what
+        PACS-NET-007 expects the node to grant it (every other service must be refused).
     type: list
     elements: dict
     default: []
@@ -87,7 +88,7 @@ options:
     description:
       - Seconds the whole run may take, after which it stops and returns what it observed, with
         the checks not done marked C(error).
-      - 0 derives it as O(timeout) x the number of network checks (11, or 13 with O(web_url)) + 2.
+      - 0 derives it as O(timeout) x the number of network checks (16, or 18 with O(web_url)) + 2.
     type: float
     default: 0
   intrusive:

@@ -27,6 +27,9 @@ KNOWN_MNEMONICS = frozenset({
 # Services that read from the archive and those that write into it.
 READ_SERVICES = frozenset({"find", "get", "move", "find_worklist"})
 WRITE_SERVICES = frozenset({"store"})
+# What dcmqrscp answers for every peer a row lists, whatever its access (tried with dcmqrscp 3.6.7:
+# R, W and RW rows alike answer C-ECHO, C-FIND, C-GET and C-MOVE; access only gates C-STORE).
+ALWAYS_GRANTED = frozenset({"echo", "find", "get", "move"})
 
 
 class DcmqrscpConfigError(ValueError):
@@ -221,6 +224,10 @@ def apply_peers(config: Config, ae_title: str, storage: str, peers: list[dict],
         if granted != access:
             warnings.append(f"{peer['name']}: dcmqrscp grants {access} to every peer of {ae_title}; "
                             f"its own services would need {granted}")
+        beyond = sorted(ALWAYS_GRANTED - set(peer.get("services", PEER_DEFAULTS["services"])))
+        if beyond:
+            warnings.append(f"{peer['name']}: dcmqrscp answers {', '.join(beyond)} from every listed "
+                            "peer, which its services do not include (the audit reports PACS-NET-007)")
     return warnings
 
 

@@ -21,9 +21,12 @@ from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate
 from pynetdicom import AE, evt
 from pynetdicom.pdu import A_ABORT_RQ, A_ASSOCIATE_AC, A_ASSOCIATE_RJ
 from pynetdicom.sop_class import (
+    ModalityWorklistInformationFind,
     PatientRootQueryRetrieveInformationModelFind,
     SecondaryCaptureImageStorage,
     StudyRootQueryRetrieveInformationModelFind,
+    StudyRootQueryRetrieveInformationModelGet,
+    StudyRootQueryRetrieveInformationModelMove,
     Verification,
 )
 from pynetdicom.transport import AssociationSocket
@@ -108,7 +111,8 @@ def associate(
 ) -> Outcome:
     """Request an association and, when accepted, run the named DIMSE checks before releasing.
 
-    dimse may hold "echo", "find" and "store"; their results land in Outcome.dimse. The whole
+    dimse names checks of _DIMSE ("echo", "find", "store", and the no-match requests "find_none",
+    "get", "move", "find_worklist"); their results land in Outcome.dimse. The whole
     attempt ends within ``timeout`` x (3 + len(dimse)) seconds, whatever the server does.
     """
     bounded.ensure_running()
@@ -144,6 +148,9 @@ def _make_ae(calling_ae: str, timeout: float, dimse: tuple[str, ...]) -> AE:
         ae.add_requested_context(PatientRootQueryRetrieveInformationModelFind)
     if "store" in dimse:
         ae.add_requested_context(SecondaryCaptureImageStorage, _SYNTAXES)
+    for name in dimse:
+        if name in _NO_MATCH:
+            ae.add_requested_context(_NO_MATCH[name])
     return ae
 
 
@@ -277,6 +284,37 @@ def _store(assoc: Any) -> dict[str, Any]:
     return {"allowed": code == 0x0000, "status": _status_text(code, assoc)}
 
 
+def _no_match(name: str) -> Any:
+    """A request of service ``name`` for a study that cannot exist (a fresh random UID).
+
+    It reads and moves nothing, and answers one question: does the node process this service for
+    the calling AE? Any DIMSE status means it does (a refusing Orthanc aborts without a status;
+    0x0124 "not authorised" and 0x0122 "SOP class not supported" are refusals too).
+    """
+    def request(assoc: Any) -> dict[str, Any]:
+        model = _NO_MATCH[name]
+        if not _offered(assoc, model):
+            return _not_offered(str(model.name))
+        query = Dataset()
+        if name == "find_worklist":
+            query.PatientID = "PGNONE" + generate_uid()[-10:]
+            query.ScheduledProcedureStepSequence = []
+        else:
+            query.QueryRetrieveLevel = "STUDY"
+            query.StudyInstanceUID = generate_uid()
+        if name == "move":
+            answers = assoc.send_c_move(query, assoc.requestor.ae_title, model)
+        elif name == "get":
+            answers = assoc.send_c_get(query, model)
+        else:
+            answers = assoc.send_c_find(query, model)
+        codes = [getattr(status, "Status", None) for status, _identifier in answers]
+        final = codes[-1] if codes else None
+        allowed = final is not None and final not in _REFUSED
+        return {"allowed": allowed, "status": _status_text(final, assoc)}
+    return request
+
+
 def _status_text(code: int | None, assoc: Any) -> str:
     """The DIMSE status in hex, or what happened instead (an abort, no answer)."""
     if code is not None:
@@ -309,4 +347,15 @@ def _probe_object() -> Dataset:
     return ds
 
 
-_DIMSE = {"echo": _echo, "find": _find, "store": _store}
+# Services asked for with a no-match request (_no_match), by their information model.
+_NO_MATCH = {
+    "find_none": StudyRootQueryRetrieveInformationModelFind,
+    "get": StudyRootQueryRetrieveInformationModelGet,
+    "move": StudyRootQueryRetrieveInformationModelMove,
+    "find_worklist": ModalityWorklistInformationFind,
+}
+# DIMSE statuses that refuse the request itself (PS3.7 Annex C: not authorised, SOP class not
+# supported).
+_REFUSED = (0x0124, 0x0122)
+_DIMSE = {"echo": _echo, "find": _find, "store": _store,
+          **{name: _no_match(name) for name in _NO_MATCH}}

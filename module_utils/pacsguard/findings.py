@@ -71,6 +71,13 @@ RULES: dict[str, Rule] = {
             (_PS7_ACSE, _HIPAA_AUTH),
         ),
         Rule(
+            "PACS-NET-007", "high", "A listed peer may use a DICOM service the policy does not grant it",
+            "Grant each peer only the services its policy lists (Orthanc: the modality's Allow* flags; "
+            "dcmqrscp grants C-FIND, C-GET and C-MOVE to every peer of a storage area: give peers "
+            "that must not query an AE title and area of their own, or accept it with a waiver).",
+            (_HC3, _PS7_ACSE, _HIPAA_ACCESS),
+        ),
+        Rule(
             "PACS-TLS-001", "high", "Plaintext DICOM association accepted",
             "Enable DICOM TLS and make the port TLS-only (or put a TLS front before it and firewall "
             "the plaintext port to loopback).",

@@ -18,9 +18,13 @@ HARDENED = {
     "DicomCheckCalledAet": True,
     "DicomCheckModalityHost": True,
     "DicomModalities": {
+        # A modality's Allow* flags default to true in Orthanc: each is written out.
         "ct01": {"AET": "CT01", "Host": "127.0.0.1", "Port": 104, "AllowEcho": True,
-                 "AllowStore": True, "AllowFind": True},
-        "rws1": {"AET": "RWS1", "Host": "127.0.0.3", "Port": 11112},
+                 "AllowStore": True, "AllowFind": True, "AllowGet": False, "AllowMove": False,
+                 "AllowFindWorklist": False},
+        "rws1": {"AET": "RWS1", "Host": "127.0.0.3", "Port": 11112, "AllowEcho": False,
+                 "AllowStore": False, "AllowFind": False, "AllowGet": True, "AllowMove": True,
+                 "AllowFindWorklist": False},
     },
     "AuthenticationEnabled": True,
     "RegisteredUsers": {"admin": "lab-only-password"},

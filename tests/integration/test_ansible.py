@@ -53,8 +53,10 @@ def _playbook(tmp_path, hosts: dict, *extra: str) -> tuple[subprocess.CompletedP
 
 
 def _node(server, **more):
-    peers = [{"name": "ct", "ae_title": "CT01", "address": "127.0.0.1"},
-             {"name": "rws", "ae_title": "RWS1", "address": "127.0.0.3"}]
+    # what the lab's hardened Orthanc grants each peer (PACS-NET-007 holds the node to it)
+    peers = [{"name": "ct", "ae_title": "CT01", "address": "127.0.0.1",
+              "services": ["echo", "store", "find"]},
+             {"name": "rws", "ae_title": "RWS1", "address": "127.0.0.3", "services": ["get", "move"]}]
     return {"ansible_host": server.host, "pacs_product": "orthanc", "pacs_ae_title": server.ae_title,
             "pacs_dicom_port": server.port, "pacs_http_port": int(server.web_url.rsplit(":", 1)[1]),
             "pacs_peers": peers, "pacs_audit_timeout": 3, **more}

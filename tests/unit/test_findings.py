@@ -3,7 +3,7 @@ import pytest
 from pacsguard.findings import RULES, SEVERITIES, at_or_above, make_finding, severity_rank
 
 DESIGN_RULES = (
-    [f"PACS-NET-00{i}" for i in range(1, 7)]
+    [f"PACS-NET-00{i}" for i in range(1, 8)]
     + [f"PACS-TLS-00{i}" for i in range(1, 7)]
     + ["PACS-WEB-001", "PACS-WEB-002", "PACS-FW-001"]
 )

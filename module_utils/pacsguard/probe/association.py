@@ -9,10 +9,17 @@ import secrets
 from typing import Any
 
 from ..dicomnet import Outcome, associate
+from ..products import PEER_DEFAULTS, SERVICES
 from .model import Run
 
 RULES = ("PACS-NET-001", "PACS-NET-002", "PACS-NET-003", "PACS-NET-004", "PACS-NET-005",
-         "PACS-NET-006")
+         "PACS-NET-006", "PACS-NET-007")
+# The DIMSE check that asks for each service a peer may be granted, without reading or moving data
+# (store only when intrusive checks are allowed: it leaves a probe object in the archive).
+_SERVICE_CHECKS = {"echo": "echo", "find": "find_none", "get": "get", "move": "move",
+                   "find_worklist": "find_worklist", "store": "store"}
+# The most requests the least-privilege check makes (one per service but store), for deadlines.
+LEAST_PRIVILEGE_CHECKS = len(SERVICES) - 1
 # What an unknown AE's refusal answers at once (its association was refused).
 _ROGUE_RULES = ("PACS-NET-001", "PACS-NET-003", "PACS-NET-004", "PACS-NET-005")
 
@@ -65,6 +72,7 @@ def check(run: Run, rogue: Outcome) -> None:
     _rogue(run, rogue)
     _called_ae(run, control, rogue)
     _foreign_ae(run)
+    _least_privilege(run, control)
 
 
 def _rogue(run: Run, rogue: Outcome) -> None:
@@ -128,3 +136,35 @@ def _foreign_ae(run: Run) -> None:
     else:
         run.result.check("PACS-NET-006", "pass" if outcome.answered else "error",
                          f"{outcome.evidence()} from {source}")
+
+
+def _least_privilege(run: Run, control: Outcome | None) -> None:
+    """PACS-NET-007: the services the policy does not grant the peer at the probe's position, each
+    asked for once under that peer's AE title (a no-match request: nothing is read or moved)."""
+    if control is None or control.kind != "accepted":
+        run.result.check("PACS-NET-007", "skipped",
+                         "needs a listed peer at the probe's address that the node accepts")
+        return
+    peer = next((p for p in run.target.peers if p.get("ae_title") == run.calling), None)
+    if peer is None:
+        run.result.check("PACS-NET-007", "skipped",
+                         f"the services granted to {run.calling} are not known (give the policy's peers)")
+        return
+    granted = set(peer.get("services", PEER_DEFAULTS["services"]))
+    others = [s for s in SERVICES if s not in granted and (s != "store" or run.target.intrusive)]
+    if not others:
+        run.result.check("PACS-NET-007", "pass", f"{run.calling} is granted every service tried")
+        return
+    outcome = associate(run.secure, str(run.calling), run.target.called_ae_title,
+                        tuple(_SERVICE_CHECKS[s] for s in others))
+    answers = {s: outcome.dimse.get(_SERVICE_CHECKS[s], {}) for s in others}
+    allowed = [s for s, answer in answers.items() if answer.get("allowed")]
+    summary = "; ".join(f"{s}: {answers[s].get('status', outcome.detail)}" for s in others)
+    where = f"{run.calling} (granted {', '.join(sorted(granted)) or 'nothing'})"
+    if allowed:
+        run.result.fail("PACS-NET-007", f"{where} may use {', '.join(allowed)} though the policy does "
+                                        f"not grant it ({summary})")
+    elif outcome.kind == "accepted" or outcome.answered:
+        run.result.check("PACS-NET-007", "pass", f"{where} refused every other service ({summary})")
+    else:
+        run.result.check("PACS-NET-007", "error", outcome.evidence())

@@ -14,9 +14,10 @@ from . import association, position, tls, web
 from .model import Result, Run, Target, endpoint_skeleton
 
 LOG = logging.getLogger(__name__)
-# Network checks whose waits count towards the default deadline (AE and TLS families), and the web
-# checks added when a web URL is probed; see default_deadline().
-NETWORK_CHECKS = 11
+# Network checks whose waits count towards the default deadline (11 for the AE and TLS families,
+# plus the least-privilege requests of PACS-NET-007), and the web checks added when a web URL is
+# probed; see default_deadline().
+NETWORK_CHECKS = 11 + association.LEAST_PRIVILEGE_CHECKS
 WEB_CHECKS = 2
 DEADLINE_MARGIN = 2.0
 # Every check a run reports, for marking those a deadline cut off.
@@ -25,8 +26,8 @@ ALL_CHECKS = ("reachable", "transport", "positive_control", *association.RULES, 
 
 
 def default_deadline(target: Target) -> float:
-    """The most a probe of ``target`` may take: ``timeout`` for each network check (11 for the AE
-    and TLS families, 2 more with a web URL), plus 2 s. Each step has a bound of its own too, so one
+    """The most a probe of ``target`` may take: ``timeout`` for each network check (NETWORK_CHECKS,
+    WEB_CHECKS more with a web URL), plus 2 s. Each step has a bound of its own too, so one
     stalling exchange cannot use up the whole of it."""
     checks = NETWORK_CHECKS + (WEB_CHECKS if target.web_url else 0)
     return target.timeout * checks + DEADLINE_MARGIN

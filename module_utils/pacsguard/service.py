@@ -1,0 +1,106 @@
+"""Is a service running the configuration its files hold? A PACS reads its allowlist at start: a
+file written after the running process started (and a unit changed but not reloaded) is a policy
+that is not in force yet, whatever the files say.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+# systemctl show properties read (all present in systemd 247 and later).
+PROPERTIES = ("ActiveState", "ExecMainStartTimestampMonotonic", "NeedDaemonReload",
+              "FragmentPath", "DropInPaths")
+
+
+@dataclass
+class ServiceState:
+    """What the running service is, against its files."""
+
+    service: str
+    active: bool
+    started: float | None = None
+    need_daemon_reload: bool = False
+    newer: list[dict[str, Any]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def pending(self) -> bool:
+        """True when a restart is needed for the files to be in force."""
+        return self.active and (bool(self.newer) or self.need_daemon_reload)
+
+    def summary(self) -> str:
+        """One line for a warning or a finding's evidence."""
+        if not self.active:
+            return f"{self.service} is not running"
+        if not self.pending:
+            return f"{self.service} started after every file of its configuration changed"
+        parts = []
+        if self.newer:
+            parts.append("changed since it started: " + ", ".join(
+                f"{item['path']} ({item['seconds_after_start']:.0f} s after)" for item in self.newer))
+        if self.need_daemon_reload:
+            parts.append("its unit changed and systemd has not reloaded it")
+        return f"{self.service} runs an older configuration than its files: " + "; ".join(parts)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"service": self.service, "active": self.active, "started": self.started,
+                "pending": self.pending, "need_daemon_reload": self.need_daemon_reload,
+                "newer": self.newer, "missing": self.missing, "summary": self.summary()}
+
+
+def parse_show(text: str) -> dict[str, str]:
+    """``systemctl show -p ...`` output (KEY=value lines) as a dict."""
+    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+
+
+def started_at(show: dict[str, str], wall_now: float, monotonic_now: float) -> float | None:
+    """The main process's start as a wall-clock time, from systemd's monotonic stamp (a wall-clock
+    stamp would be off by any clock step since)."""
+    try:
+        stamp = int(show.get("ExecMainStartTimestampMonotonic", "0"))
+    except ValueError:
+        return None
+    if stamp <= 0:
+        return None
+    return wall_now - (monotonic_now - stamp / 1e6)
+
+
+def expand(paths: list[str]) -> tuple[list[str], list[str]]:
+    """Files named by ``paths`` (globs allowed; a directory means the files directly in it), and the
+    patterns that matched nothing."""
+    found: list[str] = []
+    missing: list[str] = []
+    for pattern in paths:
+        matches = sorted(glob.glob(pattern))
+        if not matches:
+            missing.append(pattern)
+        for match in matches:
+            if os.path.isdir(match):
+                found += sorted(os.path.join(match, name) for name in os.listdir(match)
+                                if os.path.isfile(os.path.join(match, name)))
+            else:
+                found.append(match)
+    return list(dict.fromkeys(found)), missing
+
+
+def state(service: str, show: dict[str, str], paths: list[str], wall_now: float,
+          monotonic_now: float) -> ServiceState:
+    """Compare the running service with the modification times of its files and unit."""
+    result = ServiceState(service, active=show.get("ActiveState") == "active")
+    result.need_daemon_reload = show.get("NeedDaemonReload") == "yes"
+    result.started = started_at(show, wall_now, monotonic_now)
+    unit_files = [show.get("FragmentPath", "")] + show.get("DropInPaths", "").split()
+    files, result.missing = expand(list(paths))
+    if not result.active or result.started is None:
+        return result
+    for path in files + [p for p in unit_files if p]:
+        try:
+            modified = os.stat(path).st_mtime
+        except OSError:
+            continue
+        if modified > result.started:
+            result.newer.append({"path": path, "seconds_after_start": modified - result.started})
+    return result
