@@ -8,9 +8,9 @@ DOCUMENTATION = r"""
 module: pacs_service_state
 short_description: Tell whether a PACS service runs an older configuration than its files
 description:
-  - Compares the start of a systemd service's main process with the modification times of its
+  - "Compares the start of a systemd service's main process with the modification times of its
     configuration files and unit files. A file changed after the start (or a unit systemd has not
-    reloaded) means the running service does not apply it yet: a restart is pending.
+    reloaded) means the running service does not apply it yet: a restart is pending."
   - A PACS reads its allowlist when it starts. When a role may not restart it (for example
     C(pacs_orthanc_restart_allowed=false)) this module is how every later run, and the audit, still
     sees that the policy on disk is not the policy in force.
@@ -84,7 +84,9 @@ summary:
   description: One line saying what was found.
   returned: success
   type: str
-  sample: "orthanc runs an older configuration than its files: changed since it started: /etc/orthanc/pacsguard.json (312 s after)"
+  sample: >-
+    orthanc runs an older configuration than its files: changed since it started:
+    /etc/orthanc/pacsguard.json (312 s after)
 """
 
 import time

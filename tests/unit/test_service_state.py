@@ -1,0 +1,62 @@
+"""A restart is pending exactly when a file the service reads changed after it started."""
+
+import os
+
+from pacsguard.service import parse_show, started_at, state
+
+SHOW = """ActiveState=active
+ExecMainStartTimestampMonotonic=1000000000
+NeedDaemonReload=no
+FragmentPath=/nonexistent/orthanc.service
+DropInPaths=
+"""
+# wall clock 10_000 s when the monotonic clock reads 2000 s: the service started at 9_000 s
+WALL, MONO = 10_000.0, 2_000.0
+
+
+def _file(tmp_path, name: str, mtime: float):
+    path = tmp_path / name
+    path.write_text("{}")
+    os.utime(path, (mtime, mtime))
+    return path
+
+
+def test_start_time_comes_from_the_monotonic_stamp():
+    assert started_at(parse_show(SHOW), WALL, MONO) == 9_000.0
+    assert started_at({"ExecMainStartTimestampMonotonic": "0"}, WALL, MONO) is None
+
+
+def test_a_file_written_after_the_start_is_pending(tmp_path):
+    _file(tmp_path, "orthanc.json", 8_000.0)
+    _file(tmp_path, "pacsguard.json", 9_300.0)
+    result = state("orthanc", parse_show(SHOW), [str(tmp_path / "*.json")], WALL, MONO)
+    assert result.pending
+    assert [item["path"] for item in result.newer] == [str(tmp_path / "pacsguard.json")]
+    assert "pacsguard.json (300 s after)" in result.summary()
+
+
+def test_files_older_than_the_start_are_not_pending(tmp_path):
+    _file(tmp_path, "orthanc.json", 8_999.0)
+    result = state("orthanc", parse_show(SHOW), [str(tmp_path)], WALL, MONO)
+    assert not result.pending and result.newer == []
+    assert "started after every file" in result.summary()
+
+
+def test_a_unit_changed_but_not_reloaded_is_pending(tmp_path):
+    show = parse_show(SHOW.replace("NeedDaemonReload=no", "NeedDaemonReload=yes"))
+    result = state("orthanc", show, [], WALL, MONO)
+    assert result.pending and "systemd has not reloaded it" in result.summary()
+
+
+def test_a_newer_drop_in_is_pending(tmp_path):
+    drop_in = _file(tmp_path, "pacsguard-tls.conf", 9_500.0)
+    show = parse_show(SHOW.replace("DropInPaths=", f"DropInPaths={drop_in}"))
+    assert state("orthanc", show, [], WALL, MONO).pending
+
+
+def test_a_stopped_service_is_not_pending_and_missing_paths_are_named(tmp_path):
+    _file(tmp_path, "pacsguard.json", 9_300.0)
+    show = parse_show(SHOW.replace("ActiveState=active", "ActiveState=inactive"))
+    result = state("orthanc", show, [str(tmp_path / "*.json"), "/nonexistent/x.cnf"], WALL, MONO)
+    assert not result.pending and result.missing == ["/nonexistent/x.cnf"]
+    assert result.summary() == "orthanc is not running"
