@@ -126,7 +126,8 @@ def main() -> None:
                                          "no probe result (vantage unreachable or play aborted)")
         waivers, errors = parse_waivers(outcome.get("waivers"), f"{name}: pacs_audit_waivers")
         problems += errors
-        hosts.append(host_entry(name, probe_result, error, waivers))
+        hosts.append(host_entry(name, probe_result, error, waivers,
+                                host_result=outcome.get("host") or {}))
     if problems:
         module.fail_json(msg="waivers are not valid, no report was written: " + "; ".join(problems))
     report = build_report(hosts, module.params["fail_on"], module.params["fail_on_inconclusive"])

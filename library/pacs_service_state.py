@@ -21,7 +21,14 @@ options:
   service:
     description: The systemd service name.
     type: str
-    required: true
+  product:
+    description:
+      - Instead of O(service) and O(paths), the services pacsguard runs for this product and the
+        files each reads at start, as the roles set them up by default (Orthanc; dcmqrscp and its
+        TLS front). Services that do not run are left out. The top-level values describe the first
+        running service; O(product) results carry all of them in RV(services).
+    type: str
+    choices: [orthanc, dcmqrscp]
   paths:
     description:
       - Files the service reads at start. Globs are expanded; a directory stands for the files
@@ -80,6 +87,21 @@ missing:
   returned: success
   type: list
   elements: str
+checks:
+  description: PACS-CFG-014 with its status (pass, fail, skipped when the service is not running).
+  returned: success
+  type: dict
+  sample: {"PACS-CFG-014": {"status": "fail", "detail": "orthanc runs an older configuration ..."}}
+findings:
+  description: The PACS-CFG-014 finding when a restart is pending (the audit's finding model).
+  returned: success
+  type: list
+  elements: dict
+services:
+  description: With O(product), the state of each service (the same keys as the top level).
+  returned: when O(product) is given
+  type: list
+  elements: dict
 summary:
   description: One line saying what was found.
   returned: success
@@ -92,29 +114,49 @@ summary:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.pacsguard.service import PROPERTIES, parse_show, state
+from ansible.module_utils.pacsguard.products import HOST_SERVICES
+from ansible.module_utils.pacsguard.service import PROPERTIES, ServiceState, combined, parse_show, state
+
+
+def _read(module: AnsibleModule, service: str, paths: list[str]) -> ServiceState:
+    """systemctl show for one service, compared with its files."""
+    systemctl = module.get_bin_path("systemctl", required=True)
+    rc, out, err = module.run_command(
+        [systemctl, "show", service, *(f"--property={p}" for p in PROPERTIES)],
+        environ_update={"LANG": "C"})
+    if rc != 0:
+        module.fail_json(msg=f"systemctl show {service} failed: {err.strip()}")
+    return state(service, parse_show(out), paths, time.time(), time.monotonic())
 
 
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
-            "service": {"type": "str", "required": True},
+            "service": {"type": "str"},
+            "product": {"type": "str", "choices": sorted(HOST_SERVICES)},
             "paths": {"type": "list", "elements": "str", "default": []},
             "warn": {"type": "bool", "default": True},
         },
+        required_one_of=[("service", "product")],
+        mutually_exclusive=[("service", "product")],
         supports_check_mode=True,
     )
-    systemctl = module.get_bin_path("systemctl", required=True)
-    rc, out, err = module.run_command(
-        [systemctl, "show", module.params["service"], *(f"--property={p}" for p in PROPERTIES)],
-        environ_update={"LANG": "C"})
-    if rc != 0:
-        module.fail_json(msg=f"systemctl show {module.params['service']} failed: {err.strip()}")
-    result = state(module.params["service"], parse_show(out), module.params["paths"], time.time(),
-                   time.monotonic())
-    if result.pending and module.params["warn"]:
-        module.warn(f"restart pending: {result.summary()}")
-    module.exit_json(changed=False, **result.as_dict())
+    params = module.params
+    if params["service"]:
+        states = [_read(module, params["service"], params["paths"])]
+    else:
+        states = [_read(module, item["service"], item["paths"])
+                  for item in HOST_SERVICES[params["product"]]]
+    for item in states:
+        if item.pending and params["warn"]:
+            module.warn(f"restart pending: {item.summary()}")
+    first = next((item for item in states if item.active), states[0])
+    result = first.as_dict()
+    result["checks"], result["findings"] = combined(states)
+    if params["product"]:
+        result["services"] = [item.as_dict() for item in states]
+        result["pending"] = any(item.pending for item in states)
+    module.exit_json(changed=False, **result)
 
 
 if __name__ == "__main__":

@@ -127,6 +127,12 @@ RULES: dict[str, Rule] = {
             "sources (host firewall).",
             (_HC3, _HIPAA_ACCESS),
         ),
+        Rule(
+            "PACS-CFG-014", "high", "The running PACS service is older than its configuration",
+            "Restart the service (the allowlist and TLS settings on disk apply only from its next "
+            "start); pacsguard's roles restart it unless <role>_restart_allowed is false.",
+            (_HIPAA_ACCESS, "NIST SP 800-128: configuration changes verified in the running system"),
+        ),
     )
 }
 

@@ -28,3 +28,16 @@ SERVICES: tuple[str, ...] = ("echo", "store", "find", "get", "move", "find_workl
 def default(product: Any, key: str) -> Any:
     """The product's default for ``key`` (None for an unknown product or a key it lacks)."""
     return PRODUCT_DEFAULTS.get(product, {}).get(key) if isinstance(product, str) else None
+
+
+# The services pacsguard's roles run for each product, with the files each reads at start (the roles'
+# defaults; tests/unit/test_products.py keeps the two equal). The audit reads them on the host to
+# tell whether a restart is pending (PACS-CFG-014).
+HOST_SERVICES: dict[str, list[dict[str, Any]]] = {
+    "orthanc": [{"service": "orthanc", "paths": ["/etc/orthanc/*.json",
+                                                  "/etc/pacsguard/orthanc-openssl.cnf",
+                                                  "/etc/pacsguard/tls"]}],
+    "dcmqrscp": [{"service": "dcmqrscp", "paths": ["/etc/dcmtk/dcmqrscp.cfg"]},
+                 {"service": "pacsguard-tls-front", "paths": ["/etc/pacsguard/tls-front.conf",
+                                                              "/etc/pacsguard/tls"]}],
+}

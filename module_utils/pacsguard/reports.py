@@ -24,20 +24,29 @@ SCHEMA = "pacsguard.audit/1"
 
 
 def host_entry(name: str, probe_result: dict[str, Any] | None, error: str = "",
-               waivers: list[Waiver] | None = None, today: datetime.date | None = None) -> dict[str, Any]:
+               waivers: list[Waiver] | None = None, today: datetime.date | None = None,
+               host_result: dict[str, Any] | None = None) -> dict[str, Any]:
     """One host's part of the report; ``error`` when the probe itself could not run. Findings an
-    active waiver covers are marked ``waived`` (they stay in the report, out of the gate)."""
+    active waiver covers are marked ``waived`` (they stay in the report, out of the gate).
+    ``host_result`` is the evidence read on the host itself (checks and findings in the probe's
+    model); each finding says its ``source``: network or host."""
     if error or not probe_result:
         return {"name": name, "verdict": "error", "error": error or "no probe result",
                 "endpoint": {}, "checks": {}, "findings": [], "waivers": [w.as_dict() for w in waivers or []]}
     today = today or datetime.datetime.now(datetime.timezone.utc).date()
-    findings = apply_waivers(probe_result.get("findings", []), waivers or [], today)
+    host_result = host_result or {}
+    raw = ([{**f, "source": "network"} for f in probe_result.get("findings", [])]
+           + [{**f, "source": "host"} for f in host_result.get("findings", [])])
+    findings = apply_waivers(raw, waivers or [], today)
+    verdict = probe_result.get("verdict", "error")
+    if host_result.get("findings") and verdict == "pass":
+        verdict = "fail"
     return {
         "name": name,
-        "verdict": probe_result.get("verdict", "error"),
+        "verdict": verdict,
         "error": "",
         "endpoint": probe_result.get("endpoint", {}),
-        "checks": probe_result.get("checks", {}),
+        "checks": {**probe_result.get("checks", {}), **host_result.get("checks", {})},
         "findings": findings,
         "waivers": [w.as_dict() for w in waivers or []],
     }

@@ -10,6 +10,10 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from .findings import make_finding
+
+RULE = "PACS-CFG-014"
+
 # systemctl show properties read (all present in systemd 247 and later).
 PROPERTIES = ("ActiveState", "ExecMainStartTimestampMonotonic", "NeedDaemonReload",
               "FragmentPath", "DropInPaths")
@@ -104,3 +108,17 @@ def state(service: str, show: dict[str, str], paths: list[str], wall_now: float,
         if modified > result.started:
             result.newer.append({"path": path, "seconds_after_start": modified - result.started})
     return result
+
+
+def combined(states: list[ServiceState]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """PACS-CFG-014 over several services of one node (a product and its TLS front): failed when any
+    is pending, skipped when none runs."""
+    running = [item for item in states if item.active]
+    pending = [item for item in running if item.pending]
+    if pending:
+        detail = "; ".join(item.summary() for item in pending)
+        return {RULE: {"status": "fail", "detail": detail}}, [make_finding(RULE, detail).as_dict()]
+    if running:
+        return {RULE: {"status": "pass", "detail": "; ".join(i.summary() for i in running)}}, []
+    return {RULE: {"status": "skipped", "detail": "none of " + ", ".join(i.service for i in states)
+                   + " is running"}}, []

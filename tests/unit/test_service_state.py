@@ -2,7 +2,7 @@
 
 import os
 
-from pacsguard.service import parse_show, started_at, state
+from pacsguard.service import combined, parse_show, started_at, state
 
 SHOW = """ActiveState=active
 ExecMainStartTimestampMonotonic=1000000000
@@ -60,3 +60,16 @@ def test_a_stopped_service_is_not_pending_and_missing_paths_are_named(tmp_path):
     result = state("orthanc", show, [str(tmp_path / "*.json"), "/nonexistent/x.cnf"], WALL, MONO)
     assert not result.pending and result.missing == ["/nonexistent/x.cnf"]
     assert result.summary() == "orthanc is not running"
+
+
+def test_one_rule_over_a_product_and_its_front(tmp_path):
+    _file(tmp_path, "dcmqrscp.cfg", 9_300.0)
+    pending = state("dcmqrscp", parse_show(SHOW), [str(tmp_path / "dcmqrscp.cfg")], WALL, MONO)
+    front = state("pacsguard-tls-front", parse_show(SHOW), [], WALL, MONO)
+    stopped = state("pacsguard-tls-front", {"ActiveState": "inactive"}, [], WALL, MONO)
+    checks, findings = combined([pending, front])
+    assert checks["PACS-CFG-014"]["status"] == "fail"
+    assert [f["id"] for f in findings] == ["PACS-CFG-014"] and "dcmqrscp.cfg" in findings[0]["evidence"]
+    assert combined([front])[0]["PACS-CFG-014"]["status"] == "pass"
+    assert combined([stopped]) == ({"PACS-CFG-014": {
+        "status": "skipped", "detail": "none of pacsguard-tls-front is running"}}, [])

@@ -1,0 +1,25 @@
+"""The product table the audit reads on a host matches what the roles set up by default."""
+
+from pathlib import Path
+
+import yaml
+
+from pacsguard.products import HOST_SERVICES
+
+ROLES = Path(__file__).resolve().parents[2] / "roles"
+
+
+def _defaults(role: str) -> dict:
+    return yaml.safe_load((ROLES / role / "defaults" / "main.yml").read_text())
+
+
+def test_host_services_are_the_roles_defaults():
+    orthanc, dcmqrscp = _defaults("pacs_orthanc"), _defaults("pacs_dcmqrscp")
+    front, tls = _defaults("pacs_tls_front"), _defaults("pacs_tls")
+    assert HOST_SERVICES["orthanc"] == [{"service": orthanc["pacs_orthanc_service"], "paths": [
+        orthanc["pacs_orthanc_config_dir"] + "/*.json", orthanc["pacs_orthanc_openssl_conf"],
+        tls["pacs_tls_dir"]]}]
+    assert HOST_SERVICES["dcmqrscp"] == [
+        {"service": dcmqrscp["pacs_dcmqrscp_service"], "paths": [dcmqrscp["pacs_dcmqrscp_config"]]},
+        {"service": front["pacs_tls_front_service"],
+         "paths": [front["pacs_tls_front_config"], tls["pacs_tls_dir"]]}]
