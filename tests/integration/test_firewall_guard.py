@@ -111,3 +111,37 @@ def test_a_table_that_does_not_load_changes_nothing_and_says_why(netns):
     assert guard.returncode == 1
     assert "the new table did not load" in (state / "failed.bad").read_text()
     assert _nft(ns, "list", "table", "inet", TABLE).returncode != 0
+
+
+def _render_role_table(dicom_ports: list[int]) -> str:
+    """The role's own template, rendered as the role renders it (Ansible's comment filter stubbed)."""
+    import jinja2
+
+    folder = GUARD.parents[1] / "templates"
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), trim_blocks=True,
+                             keep_trailing_newline=True)
+    env.filters["comment"] = lambda text: "# " + text
+    sets = {name: {"type": "ipv6" if name.endswith("v6") else "ipv4", "comment": name,
+                   "elements": ["10.20.0.11"] if name == "peers_v4" else []}
+            for name in ("peers_v4", "peers_v6", "admin_v4", "admin_v6", "controller_v4",
+                         "controller_v6")}
+    return env.get_template("etc/nftables.d/pacsguard.nft.j2").render(
+        ansible_managed="managed by pacsguard", pacs_firewall_table=TABLE, pacs_firewall_sets=sets,
+        pacs_firewall_other_ports="drop", pacs_firewall_ssh_port=22, pacs_firewall_loopback_ports=[11113],
+        pacs_firewall_dicom_ports=dicom_ports, pacs_firewall_web_ports=[8042])
+
+
+@pytest.mark.parametrize("ports", [[4242], [4242, 11112]])
+def test_the_role_table_lists_as_a_table_that_loads_back(netns, tmp_path, ports):
+    # The guard restores a table from its listing: what nft lists must load again (a port change
+    # admits two DICOM ports for a while)
+    ns, _state = netns
+    rendered = tmp_path / "table.nft"
+    rendered.write_text(_render_role_table(ports))
+    assert _nft(ns, "-f", str(rendered)).returncode == 0
+    listing = _nft(ns, "list", "table", "inet", TABLE).stdout
+    assert all(f"proto-dst {port} " in listing for port in ports)
+    back = tmp_path / "back.nft"
+    back.write_text(f"table inet {TABLE}\ndelete table inet {TABLE}\n{listing}")
+    result = _nft(ns, "-c", "-f", str(back))
+    assert result.returncode == 0, result.stderr
