@@ -36,7 +36,8 @@ def inventory(servers: list[pacslab.Server], folder: Path) -> Path:
                                   "pacs_peers": peers, "pacs_audit_timeout": 5}
              for index, server in enumerate(servers)}
     path = folder / f"inventory-{len(servers)}.yml"
-    path.write_text(yaml.safe_dump({"all": {"vars": {"ansible_connection": "local"},
+    path.write_text(yaml.safe_dump({"all": {"vars": {"ansible_connection": "local",
+                                                     "pacs_audit_host_enabled": False},
                                             "children": {"pacs": {"hosts": hosts}}}}))
     return path
 

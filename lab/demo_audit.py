@@ -59,7 +59,8 @@ def start_lab() -> tuple[list[pacslab.Server], dict]:
                         pacs_audit_tls_client_certificate=pki["client_ct01_cert"],
                         pacs_audit_tls_client_key=pki["client_ct01_key"])
         hosts[server.name] = node
-    inventory = {"all": {"children": {"pacs": {"hosts": hosts}}}}
+    # Processes on loopback, not hosts: the network audit only (no configuration to read over SSH).
+    inventory = {"all": {"vars": {"pacs_audit_host_enabled": False}, "children": {"pacs": {"hosts": hosts}}}}
     return servers, inventory
 
 

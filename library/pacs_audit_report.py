@@ -20,7 +20,10 @@ options:
   results:
     description:
       - Host name to its outcome, a dict with C(result) (the registered C(dicom_probe) result),
-        C(error) (why the probe could not run) and C(waivers). An empty outcome counts as an error.
+        C(error) (why the probe could not run), C(waivers), C(host) (the checks and findings of
+        M(pacs_host_audit) and M(pacs_service_state) read on the host) and C(network) (false when the
+        run left the network probe out, for example C(--tags host)). An empty outcome counts as an
+        error.
       - "C(waivers) is a list of C(rule) (a rule ID), C(reason) and C(expires) (a date): a finding of
         that rule on that host is reported as waived, with its reason, and does not fail the gate
         until the expiry date; from then on it counts again, and the summary says the waiver ran out.
@@ -122,12 +125,14 @@ def main() -> None:
     for name, outcome in sorted(module.params["results"].items()):
         outcome = outcome or {}
         probe_result = outcome.get("result") or {}
-        error = outcome.get("error") or ("" if probe_result.get("checks") else
+        # network false: the run left the probe out (--tags host); only the host part is reported.
+        network = outcome.get("network", True) is not False
+        error = outcome.get("error") or ("" if probe_result.get("checks") or not network else
                                          "no probe result (vantage unreachable or play aborted)")
         waivers, errors = parse_waivers(outcome.get("waivers"), f"{name}: pacs_audit_waivers")
         problems += errors
         hosts.append(host_entry(name, probe_result, error, waivers,
-                                host_result=outcome.get("host") or {}))
+                                host_result=outcome.get("host") or {}, network=network))
     if problems:
         module.fail_json(msg="waivers are not valid, no report was written: " + "; ".join(problems))
     report = build_report(hosts, module.params["fail_on"], module.params["fail_on_inconclusive"])

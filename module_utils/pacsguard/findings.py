@@ -20,6 +20,9 @@ _HIPAA_ACCESS = "HIPAA 45 CFR 164.312(a)(1): access control"
 _HIPAA_AUTH = "HIPAA 45 CFR 164.312(d): person or entity authentication"
 _HIPAA_TRANSMISSION = "HIPAA 45 CFR 164.312(e)(1): transmission security"
 _BCP195 = "BCP 195 (RFC 7525, RFC 9325): recommendations for secure use of TLS"
+_ORTHANC_SEC = "Orthanc Book: Security of Orthanc (securing the REST API, Lua, remote access)"
+_NIST_SERVER = "NIST SP 800-123: Guide to General Server Security (least privilege, file permissions)"
+_HIPAA_INTEGRITY = "HIPAA 45 CFR 164.312(c)(1): integrity"
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,86 @@ RULES: dict[str, Rule] = {
             "Admit the DICOM ports only from the peers' addresses and the web port only from admin "
             "sources (host firewall).",
             (_HC3, _HIPAA_ACCESS),
+        ),
+        Rule(
+            "PACS-CFG-001", "critical", "The configuration admits unknown calling AE titles",
+            "Admit only the listed peers: on Orthanc set every DicomAlwaysAllow* to false; on dcmqrscp "
+            "remove every AETable row that admits ANY (pacsguard's roles do both from pacs_peers).",
+            (_HC3, _PS7_ACSE, _HIPAA_ACCESS),
+        ),
+        Rule(
+            "PACS-CFG-002", "high", "The configuration does not check the called AE title",
+            "Check the called AE title (Orthanc: DicomCheckCalledAet true).",
+            (_PS7_ACSE, _HIPAA_ACCESS),
+        ),
+        Rule(
+            "PACS-CFG-003", "high", "The configuration does not bind peers to their addresses",
+            "Bind every peer to its IP address (Orthanc: DicomCheckModalityHost true and a Host per "
+            "modality; dcmqrscp: HostTable addresses and -dhl on its command line).",
+            (_PS7_ACSE, _HIPAA_AUTH),
+        ),
+        Rule(
+            "PACS-CFG-004", "high", "The REST API may rewrite the DICOM allowlist or the peers",
+            "Keep modalities and peers in the configuration files (Orthanc: DicomModalitiesInDatabase "
+            "and OrthancPeersInDatabase false).",
+            (_ORTHANC_SEC, _HIPAA_ACCESS),
+        ),
+        Rule(
+            "PACS-CFG-005", "critical", "Remote REST/web access without authentication or with weak credentials",
+            "Require authentication with strong, site-specific passwords for every remote REST user "
+            "(Orthanc: AuthenticationEnabled true, RegisteredUsers from a vault), or keep the API local "
+            "(RemoteAccessAllowed false).",
+            (_HC3, _ORTHANC_SEC, _HIPAA_AUTH),
+        ),
+        Rule(
+            "PACS-CFG-006", "critical", "Code-execution paths are enabled",
+            "Turn off ExecuteLuaEnabled and RestApiWriteToFileSystemEnabled (CVE-2023-33466) and keep "
+            "scripts and plugins owned by root, not writable by the service.",
+            (_ORTHANC_SEC, "CVE-2023-33466: Orthanc configuration overwrite through the REST API",
+             _NIST_SERVER),
+        ),
+        Rule(
+            "PACS-CFG-007", "high", "DICOM TLS is off, optional for clients or below TLS 1.2",
+            "Serve DICOM over mutual TLS 1.2+ with AEAD suites only (Orthanc: DicomTlsEnabled, "
+            "DicomTlsRemoteCertificateRequired, a service OpenSSL policy before 1.12.4, "
+            "DicomTlsMinimumProtocolVersion 4 and DicomTlsCiphersAccepted from 1.12.4; a TLS front "
+            "with requireCert and sslVersionMin TLSv1.2 for dcmqrscp).",
+            (_PS15_TLS, _BCP195, _HIPAA_TRANSMISSION),
+        ),
+        Rule(
+            "PACS-CFG-008", "high", "Secrets or configuration are exposed on disk",
+            "Keep private keys and credential files owned by root and unreadable by others (0640 with "
+            "the service's group) and the configuration not writable by the service user.",
+            (_NIST_SERVER, _HIPAA_ACCESS, _HIPAA_INTEGRITY),
+        ),
+        Rule(
+            "PACS-CFG-009", "medium", "The service runs as root or without a systemd sandbox",
+            "Run the PACS as its own user with NoNewPrivileges, PrivateTmp, ProtectSystem (full or "
+            "strict) and ProtectHome (pacsguard's roles install these).",
+            (_NIST_SERVER, "systemd.exec(5): sandboxing"),
+        ),
+        Rule(
+            "PACS-CFG-010", "medium", "Risky features are on",
+            "Turn off WebDAV (and uploads over it), keep HttpsVerifyPeers true and DeidentifyLogs true.",
+            (_ORTHANC_SEC, _HIPAA_ACCESS),
+        ),
+        Rule(
+            "PACS-CFG-011", "high", "The configuration drifts from the policy",
+            "Remove the AE titles, addresses and permissions the policy does not list, or add them to "
+            "pacs_peers, and harden again (the roles write exactly the policy).",
+            (_HIPAA_ACCESS, "NIST SP 800-128: security-focused configuration management"),
+        ),
+        Rule(
+            "PACS-CFG-012", "high", "The configured server certificate is weak or expiring",
+            "Issue a certificate from the site's CA with an RSA key of 2048 bits or more (or EC P-256+) "
+            "and a SHA-2 signature, and renew it before it expires.",
+            (_PS15_AUTH, _BCP195),
+        ),
+        Rule(
+            "PACS-CFG-013", "medium", "The installed PACS version lacks known security fixes",
+            "Upgrade the package to the fixed version the evidence names (Debian security updates).",
+            ("Debian changelogs of the packages (the fixes and CVEs they record)",
+             "NIST SP 800-40: enterprise patch management"),
         ),
         Rule(
             "PACS-CFG-014", "high", "The running PACS service is older than its configuration",

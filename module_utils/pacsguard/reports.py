@@ -25,28 +25,39 @@ SCHEMA = "pacsguard.audit/1"
 
 def host_entry(name: str, probe_result: dict[str, Any] | None, error: str = "",
                waivers: list[Waiver] | None = None, today: datetime.date | None = None,
-               host_result: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One host's part of the report; ``error`` when the probe itself could not run. Findings an
-    active waiver covers are marked ``waived`` (they stay in the report, out of the gate).
-    ``host_result`` is the evidence read on the host itself (checks and findings in the probe's
-    model); each finding says its ``source``: network or host."""
-    if error or not probe_result:
-        return {"name": name, "verdict": "error", "error": error or "no probe result",
-                "endpoint": {}, "checks": {}, "findings": [], "waivers": [w.as_dict() for w in waivers or []]}
+               host_result: dict[str, Any] | None = None, network: bool = True) -> dict[str, Any]:
+    """One host's part of the report. ``probe_result`` is the network probe's result (``error`` when
+    it could not run; ``network`` false when the run left the network part out), ``host_result`` the
+    configuration audit read on the host (checks and findings in the probe's model). Each finding
+    says its ``source`` (network or host); findings an active waiver covers are marked ``waived``
+    (they stay in the report, out of the gate). A host check in error (a configuration that cannot be
+    read) makes an otherwise passing host inconclusive."""
     today = today or datetime.datetime.now(datetime.timezone.utc).date()
     host_result = host_result or {}
-    raw = ([{**f, "source": "network"} for f in probe_result.get("findings", [])]
-           + [{**f, "source": "host"} for f in host_result.get("findings", [])])
+    probe_result = probe_result or {}
+    if network and not error and not probe_result:
+        error = "no probe result"
+    raw = ([{**f, "source": "network"} for f in probe_result.get("findings", [])] if not error else []) \
+        + [{**f, "source": "host"} for f in host_result.get("findings", [])]
     findings = apply_waivers(raw, waivers or [], today)
-    verdict = probe_result.get("verdict", "error")
-    if host_result.get("findings") and verdict == "pass":
+    host_checks = host_result.get("checks", {})
+    if error:
+        verdict = "error"
+    elif not network:
+        verdict = "fail" if findings else "pass"
+    else:
+        verdict = probe_result.get("verdict", "error")
+    if verdict == "pass" and host_result.get("findings"):
         verdict = "fail"
+    if verdict == "pass" and any(check["status"] == "error" for check in host_checks.values()):
+        verdict = "inconclusive"
     return {
         "name": name,
         "verdict": verdict,
-        "error": "",
-        "endpoint": probe_result.get("endpoint", {}),
-        "checks": {**probe_result.get("checks", {}), **host_result.get("checks", {})},
+        "error": error,
+        "parts": [part for part, ran in (("network", network), ("host", bool(host_result))) if ran],
+        "endpoint": probe_result.get("endpoint", {}) if not error else {},
+        "checks": {**(probe_result.get("checks", {}) if not error else {}), **host_checks},
         "findings": findings,
         "waivers": [w.as_dict() for w in waivers or []],
     }
@@ -90,7 +101,8 @@ def junit_xml(report: dict[str, Any]) -> bytes:
     for host in report["hosts"]:
         suite = ET.SubElement(suites, "testsuite", name=host["name"])
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-        cases = host["checks"] or {"probe": {"status": "error", "detail": host["error"]}}
+        cases = ({"probe": {"status": "error", "detail": host["error"]}} if host["error"] else {}) \
+            | host["checks"]
         by_rule = {f["id"]: f for f in host["findings"]}
         for check, outcome in cases.items():
             counts["tests"] += 1
@@ -165,6 +177,10 @@ def _why_unsure(host: dict[str, Any]) -> str:
     """The reason a host's audit proves nothing: its error, or what its positive control saw."""
     if host["error"]:
         return host["error"]
+    unreadable = [f"{rule}: {check['detail']}" for rule, check in host["checks"].items()
+                  if check["status"] == "error" and rule.startswith("PACS-CFG")]
+    if unreadable and host["verdict"] == "inconclusive":
+        return "; ".join(unreadable)
     control = host["checks"].get("positive_control") or host["checks"].get("deadline") or {}
     return control.get("detail") or "no allowlisted AE was accepted"
 

@@ -59,7 +59,9 @@ def _node(server, **more):
              {"name": "rws", "ae_title": "RWS1", "address": "127.0.0.3", "services": ["get", "move"]}]
     return {"ansible_host": server.host, "pacs_product": "orthanc", "pacs_ae_title": server.ae_title,
             "pacs_dicom_port": server.port, "pacs_http_port": int(server.web_url.rsplit(":", 1)[1]),
-            "pacs_peers": peers, "pacs_audit_timeout": 3, **more}
+            "pacs_peers": peers, "pacs_audit_timeout": 3,
+            # loopback processes, not hosts: there is no host of theirs to read a configuration on
+            "pacs_audit_host_enabled": False, **more}
 
 
 def test_audit_playbook_fails_on_the_insecure_node_and_writes_reports(tmp_path, orthanc_default,

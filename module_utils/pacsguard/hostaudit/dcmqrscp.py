@@ -1,0 +1,198 @@
+"""PACS-CFG rules over DCMTK's dcmqrscp: its unit's command line and the dcmqrscp.cfg it names.
+
+dcmqrscp reads one file (``-c``, Debian's default /etc/dcmtk/dcmqrscp.cfg). Its allowlist is the
+AETable (``ANY`` or peers from the HostTable); it always checks the called AE title; it compares
+peer hosts by address only with ``-dhl`` (otherwise by reverse DNS, which whoever runs the PTR zone
+controls). DCMTK before 3.6.9 has no TLS in dcmqrscp: the TLS is a front's (stunnel), whose
+configuration is judged instead.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from ..dcmqrscp import DcmqrscpConfigError, View, parse, read_as_dcmqrscp
+from . import common
+from .model import Audit, Node, Unreadable
+
+DEFAULT_CONFIG = "/etc/dcmtk/dcmqrscp.cfg"
+BINARY = "dcmqrscp"
+_HOST_LOOKUP_OFF = ("-dhl", "--disable-host-lookup")
+# dcmqrscp's own TLS (DCMTK 3.6.9): options that weaken it.
+_WEAK_TLS = {"+px": "the downgrading BCP 195 profile (TLS 1.0/1.1)", "+pn": "no TLS profile (any suite)",
+             "-ic": "peer certificates ignored", "-vc": "a peer without a certificate is accepted",
+             "+pa": "authentication-only suites (no encryption)", "+pl": "the legacy profile"}
+
+
+class Config:
+    """dcmqrscp.cfg as dcmqrscp reads it, with each AETable row's line number."""
+
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.text = text
+        self.view: View = read_as_dcmqrscp(text)
+        self.settings = {m.group(1): m.group(2) for m in re.finditer(r"(?m)^\s*(\w+)\s*=\s*(\S+)", text)}
+        try:
+            self.rows = parse(text).rows
+        except DcmqrscpConfigError:
+            self.rows = []
+
+    def line_of(self, ae_title: str) -> str:
+        for number, line in enumerate(self.text.splitlines(), 1):
+            words = line.split()
+            if words and words[0] == ae_title and not line.lstrip().startswith("#"):
+                return f"{self.path}:{number}"
+        return self.path
+
+
+def config_path(argv: list[str]) -> str:
+    """The file after -c/--config on dcmqrscp's command line (Debian's default without one)."""
+    for index, arg in enumerate(argv):
+        if arg in ("-c", "--config") and index + 1 < len(argv):
+            return argv[index + 1]
+    return DEFAULT_CONFIG
+
+
+def load(node: Node, path: str) -> None:
+    """Read the configuration dcmqrscp is started with into ``node``."""
+    node.config_paths = [path]
+    try:
+        node.config = Config(path, node.host.read(path))
+    except OSError as exc:
+        node.config_error = f"cannot read {path}: {exc.strerror or exc}"
+        return
+    if node.config.view.errors:
+        node.config_error = f"{path}: " + "; ".join(node.config.view.errors)
+
+
+def cfg001(config: Config) -> common.Problems:
+    return [(f"{config.line_of(row[0])} AETable row {row[0]} admits ANY calling AE", None)
+            for row in config.view.rows if row[3] is None]
+
+
+def cfg003(node: Node, config: Config) -> common.Problems:
+    argv = node.unit.argv if node.unit else []
+    if any(arg in _HOST_LOOKUP_OFF for arg in argv):
+        return []
+    listed = any(row[3] for row in config.view.rows)
+    if not listed:
+        return []  # no row lists peers: nothing is bound, PACS-CFG-001 says why
+    return [(f"{node.unit.name if node.unit else 'dcmqrscp'} runs without -dhl: peers are matched by "
+             "reverse DNS name, not by address", None)]
+
+
+def cfg007(node: Node) -> common.Problems:
+    argv = node.unit.argv if node.unit else []
+    if "+tls" in argv:
+        return [(f"dcmqrscp {option}: {why}", None) for option, why in _WEAK_TLS.items() if option in argv]
+    if node.front:
+        return common.front_tls(node.front)
+    return [("dcmqrscp serves DICOM in plaintext: no +tls on its command line and no TLS front", None)]
+
+
+def cfg008(node: Node, config: Config) -> common.Problems:
+    problems = common.writable_config(node, [config.path])
+    if "+tls" in (argv := node.unit.argv if node.unit else []):
+        key = argv[argv.index("+tls") + 1] if argv.index("+tls") + 1 < len(argv) else ""
+        problems += common.secret_file(node.host, key, "private key") if key else []
+    if node.front and not node.front.error:
+        front_user = node.front.settings.get("setuid", "root")
+        problems += common.writable_config(node, [node.front.config_path], front_user,
+                                           node.front.settings.get("setgid", ""))
+        keys = {opts.get("key") for opts in [node.front.settings, *node.front.services.values()] if opts.get("key")}
+        for key in sorted(keys):
+            problems += common.secret_file(node.host, key, "private key")
+    return problems
+
+
+def cfg009(node: Node) -> common.Problems:
+    problems = common.sandbox(node.unit, node.user) if node.unit else []
+    if node.front:
+        user = node.front.unit.get("User") or node.front.settings.get("setuid", "") or "root"
+        problems += [(f"TLS front: {text}", sev) for text, sev in common.sandbox(node.front.unit, user)]
+    return problems
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def cfg011(node: Node, config: Config) -> common.Problems:
+    peers = {(str(p["ae_title"]), str(p["address"])): p for p in node.peers or []}
+    problems: common.Problems = []
+    for title, _storage, access, admitted in config.view.rows:
+        where = config.line_of(title)
+        if admitted is None:
+            problems.append((f"{where} row {title} admits ANY calling AE, beyond the policy", None))
+            continue
+        for ae, host, _port in sorted(set(admitted)):
+            peer = peers.get((ae, host))
+            if peer is None:
+                problems.append((f"{where} row {title} admits {ae} from {host}, which the policy does "
+                                 "not list", None))
+            elif "W" in access and "store" not in peer.get("services", []):
+                problems.append((f"{where} row {title} ({access}) lets {ae} store, beyond its policy", None))
+    return problems
+
+
+def cfg012(node: Node) -> tuple[common.Problems, list[str]]:
+    argv = node.unit.argv if node.unit else []
+    named: list[tuple[str, str]] = []
+    if "+tls" in argv and argv.index("+tls") + 2 < len(argv):
+        named.append(("dcmqrscp +tls certificate", argv[argv.index("+tls") + 2]))
+    if node.front and not node.front.error:
+        certs = {opts.get("cert") for opts in [node.front.settings, *node.front.services.values()] if opts.get("cert")}
+        named += [(f"TLS front {node.front.config_path} cert", path) for path in sorted(certs)]
+    problems: common.Problems = []
+    for where, path in named:
+        problems += common.certificate(node.host, path, where)
+    return problems, [path for _, path in named]
+
+
+def run(node: Node, audit: Audit) -> None:
+    """Every PACS-CFG rule over dcmqrscp, its file and its TLS front."""
+    try:
+        config: Config | None = node.need_config()
+    except Unreadable as exc:
+        for rule in ("001", "003", "008", "011"):
+            audit.error(f"PACS-CFG-{rule}", f"dcmqrscp's configuration is not usable: {exc}")
+        config = None
+    audit.checks["PACS-CFG-002"] = {"status": "pass", "detail": "dcmqrscp refuses a called AE title "
+                                    "without an AETable row (A-ASSOCIATE-RJ reason 7)"}
+    if config is not None:
+        audit.record("PACS-CFG-001", cfg001(config), f"no AETable row of {config.path} admits ANY")
+        audit.record("PACS-CFG-003", cfg003(node, config), "peers are compared by address (-dhl)")
+        audit.record("PACS-CFG-008", cfg008(node, config), "configuration not writable by the service, "
+                     "keys not readable by others")
+        if node.peers is None:
+            audit.skip("PACS-CFG-011", "no policy given (pacs_peers): drift cannot be judged")
+        else:
+            audit.record("PACS-CFG-011", cfg011(node, config), "every admitted AE, address and store "
+                         "grant is in the policy")
+        hostnames = sorted({host for row in config.view.rows for _ae, host, _p in row[3] or []
+                            if not _is_ip(host)})
+        if hostnames and audit.checks["PACS-CFG-003"]["status"] == "pass":
+            audit.checks["PACS-CFG-003"]["detail"] += ("; with -dhl these host names never match: "
+                                                       + ", ".join(hostnames))
+    for rule, reason in (("PACS-CFG-004", "dcmqrscp has no REST API: its allowlist lives only in its file"),
+                         ("PACS-CFG-005", "dcmqrscp has no web or REST side"),
+                         ("PACS-CFG-006", "dcmqrscp runs no scripts and loads no plugins"),
+                         ("PACS-CFG-010", "dcmqrscp has none of the features this rule covers "
+                                          "(WebDAV, HTTP client, logs with identifiers)")):
+        audit.skip(rule, reason)
+    audit.record("PACS-CFG-007", cfg007(node), "mutual TLS, TLS 1.2 or later, AEAD suites"
+                 + (f" (TLS front {node.front.unit.name})" if node.front else ""))
+    if node.unit:
+        audit.record("PACS-CFG-009", cfg009(node), f"{node.unit.name} runs as {node.user} in the sandbox")
+    else:
+        audit.skip("PACS-CFG-009", "no systemd unit runs dcmqrscp on this host")
+    problems, named = cfg012(node)
+    if not named:
+        audit.skip("PACS-CFG-012", "no server certificate is configured (no TLS)")
+    else:
+        audit.record("PACS-CFG-012", problems, "certificate valid, SHA-2, strong key: " + ", ".join(named))

@@ -1,0 +1,222 @@
+"""The host as the product sees it: systemd units, installed packages, users and file modes.
+
+Everything is read from files (no systemctl, no dpkg): the audit works the same on a running host, in
+a container and on a mounted image (``root``), and never changes anything.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shlex
+import stat
+from dataclasses import dataclass, field
+
+# Where systemd looks for units, highest priority first (systemd.unit(5)).
+UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system",
+             "/lib/systemd/system", "/usr/lib/systemd/system")
+# Keys whose every assignment adds a value (an empty assignment resets the list).
+_LIST_KEYS = frozenset({"ExecStart", "Environment", "EnvironmentFile", "ReadWritePaths"})
+
+
+@dataclass
+class Unit:
+    """A service unit as systemd would merge it: its file, drop-ins and [Service] settings."""
+
+    name: str
+    path: str
+    dropins: list[str] = field(default_factory=list)
+    service: dict[str, list[str]] = field(default_factory=dict)
+
+    def get(self, key: str, default: str = "") -> str:
+        """The last value of a [Service] key (systemd takes the last assignment)."""
+        values = self.service.get(key)
+        return values[-1] if values else default
+
+    @property
+    def argv(self) -> list[str]:
+        """The command line of the (last) ExecStart, its special prefixes removed."""
+        values = self.service.get("ExecStart") or [""]
+        line = values[-1].lstrip("-@:+!")
+        try:
+            return shlex.split(line)
+        except ValueError:
+            return line.split()
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """Environment= assignments (KEY=value pairs, later ones win)."""
+        env: dict[str, str] = {}
+        for value in self.service.get("Environment", []):
+            try:
+                words = shlex.split(value)
+            except ValueError:
+                words = value.split()
+            env.update(word.split("=", 1) for word in words if "=" in word)
+        return env
+
+
+def parse_unit(text: str, service: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
+    """The [Service] section of a unit or drop-in, added to ``service`` (continuations joined)."""
+    service = {} if service is None else service
+    section = ""
+    logical: list[str] = []
+    pending = ""
+    for raw in text.splitlines():
+        line = pending + raw.strip() if pending else raw.strip()
+        if line.endswith("\\"):
+            pending = line[:-1] + " "
+            continue
+        pending = ""
+        logical.append(line)
+    for line in logical:
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+        elif section == "Service" and "=" in line:
+            key, value = (part.strip() for part in line.split("=", 1))
+            if key in _LIST_KEYS:
+                service[key] = [] if not value else service.get(key, []) + [value]
+            else:
+                service[key] = [value]
+    return service
+
+
+class Host:
+    """Read-only access to a host's files under ``root`` ('/' for the machine the module runs on)."""
+
+    def __init__(self, root: str = "/") -> None:
+        self.root = root or "/"
+        self._users: dict[str, tuple[int, int]] | None = None
+        self._groups: dict[str, tuple[int, list[str]]] | None = None
+
+    def path(self, host_path: str) -> str:
+        """The local path of an absolute path on the host."""
+        return os.path.join(self.root, host_path.lstrip("/"))
+
+    def read(self, host_path: str) -> str:
+        with open(self.path(host_path), encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+
+    def read_bytes(self, host_path: str) -> bytes:
+        with open(self.path(host_path), "rb") as handle:
+            return handle.read()
+
+    def exists(self, host_path: str) -> bool:
+        return os.path.exists(self.path(host_path))
+
+    def isdir(self, host_path: str) -> bool:
+        return os.path.isdir(self.path(host_path))
+
+    def stat(self, host_path: str) -> os.stat_result | None:
+        try:
+            return os.stat(self.path(host_path))
+        except OSError:
+            return None
+
+    def glob(self, pattern: str) -> list[str]:
+        """Host paths matching ``pattern`` (sorted)."""
+        prefix = self.path("/").rstrip("/")
+        return sorted("/" + found[len(prefix):].lstrip("/") for found in glob.glob(self.path(pattern)))
+
+    # -- systemd units --------------------------------------------------------------------------
+    def unit(self, name: str) -> Unit | None:
+        """The unit ``name`` (".service" added) with its drop-ins, or None when no file defines it."""
+        name = name if "." in name else name + ".service"
+        path = next((f"{d}/{name}" for d in UNIT_DIRS if os.path.isfile(self.path(f"{d}/{name}"))), "")
+        if not path:
+            return None
+        service = parse_unit(self.read(path))
+        dropins: dict[str, str] = {}
+        for directory in reversed(UNIT_DIRS):
+            for found in self.glob(f"{directory}/{name}.d/*.conf"):
+                dropins[os.path.basename(found)] = found
+        ordered = [dropins[key] for key in sorted(dropins)]
+        for dropin in ordered:
+            parse_unit(self.read(dropin), service)
+        return Unit(name, path, ordered, service)
+
+    def units_running(self, binaries: dict[str, str]) -> list[tuple[str, Unit]]:
+        """Service units whose ExecStart runs one of ``binaries`` (basename to product)."""
+        found: list[tuple[str, Unit]] = []
+        seen: set[str] = set()
+        for directory in UNIT_DIRS:
+            for path in self.glob(f"{directory}/*.service"):
+                name = os.path.basename(path)
+                if name in seen or name.endswith("@.service"):
+                    continue
+                seen.add(name)
+                unit = self.unit(name)
+                product = binaries.get(os.path.basename(unit.argv[0])) if unit and unit.argv else None
+                if unit and product:
+                    found.append((product, unit))
+        return found
+
+    # -- packages, users ------------------------------------------------------------------------
+    def package_version(self, package: str) -> str:
+        """The installed version of a Debian package ('' when not installed or no dpkg)."""
+        try:
+            text = self.read("/var/lib/dpkg/status")
+        except OSError:
+            return ""
+        for stanza in text.split("\n\n"):
+            fields = dict(line.split(": ", 1) for line in stanza.splitlines()
+                          if ": " in line and not line.startswith(" "))
+            if fields.get("Package") == package and "installed" in fields.get("Status", "").split():
+                if fields.get("Status", "").endswith(" installed"):
+                    return fields.get("Version", "")
+        return ""
+
+    def user(self, name: str) -> tuple[int, int] | None:
+        """(uid, primary gid) of a user of the host, None when unknown."""
+        if self._users is None:
+            self._users = {}
+            try:
+                for line in self.read("/etc/passwd").splitlines():
+                    parts = line.split(":")
+                    if len(parts) > 3 and parts[2].isdigit() and parts[3].isdigit():
+                        self._users[parts[0]] = (int(parts[2]), int(parts[3]))
+            except OSError:
+                pass
+        return self._users.get(name)
+
+    def group_ids(self, user: str) -> set[int]:
+        """Every group id ``user`` belongs to (primary and supplementary)."""
+        if self._groups is None:
+            self._groups = {}
+            try:
+                for line in self.read("/etc/group").splitlines():
+                    parts = line.split(":")
+                    if len(parts) > 3 and parts[2].isdigit():
+                        self._groups[parts[0]] = (int(parts[2]), parts[3].split(",") if parts[3] else [])
+            except OSError:
+                pass
+        known = self.user(user)
+        ids = {known[1]} if known else set()
+        ids |= {gid for gid, members in self._groups.values() if user in members}
+        return ids
+
+    def group_id(self, name: str) -> int | None:
+        self.group_ids(name)
+        entry = (self._groups or {}).get(name)
+        return entry[0] if entry else None
+
+    def writable_by(self, host_path: str, user: str, group: str = "") -> bool:
+        """Whether ``user`` (with ``group`` as its service group) may write the file by its mode."""
+        info = self.stat(host_path)
+        if info is None:
+            return False
+        known = self.user(user)
+        if user == "root" or (known and known[0] == 0):
+            return True
+        gids = self.group_ids(user) | ({gid} if (gid := self.group_id(group)) is not None else set())
+        mode = info.st_mode
+        return bool((known and info.st_uid == known[0] and mode & stat.S_IWUSR)
+                    or (info.st_gid in gids and mode & stat.S_IWGRP)
+                    or mode & stat.S_IWOTH)
+
+
+def mode_text(info: os.stat_result) -> str:
+    """A file's mode as four octal digits."""
+    return format(stat.S_IMODE(info.st_mode), "04o")
