@@ -16,7 +16,7 @@ description:
     configuration file or directory, dcmqrscp's C(-c) file, C(-dhl)), its drop-ins, C(User=) and
     sandbox. Orthanc's C(*.json) files are merged as Orthanc merges them (JSON with comments; a key in
     two files is an error, as it stops Orthanc). A TLS front's stunnel configuration is read when its
-    unit exists."
+    unit is enabled."
   - Without O(product), the product is detected (an unmanaged host can be audited). The version comes
     from the Debian package database.
   - Evidence names the file, line, key and value; never a password (a weak or default one is named by
@@ -130,7 +130,8 @@ checks:
   description: Every PACS-CFG rule with its status (pass, fail, error, skipped) and detail.
   returned: success
   type: dict
-  sample: {"PACS-CFG-002": {"status": "fail", "detail": "/etc/orthanc/orthanc.json:129 DicomCheckCalledAet = false"}}
+  sample:
+    PACS-CFG-002: {"status": "fail", "detail": "/etc/orthanc/orthanc.json:129 DicomCheckCalledAet = false"}
 findings:
   description: One finding per failed rule (id, severity, title, evidence, remediation, references).
   returned: success
@@ -169,10 +170,16 @@ def main() -> None:
         module.fail_json(msg=missing_required_lib("pacsguard's module_utils"), exception=AUDIT_IMPORT_ERROR)
     params = module.params
     try:
-        result = run(root=params["root"], product=params["product"], service=params["service"],
-                     config=params["config"], front_service=params["front_service"],
-                     peers=params["peers"], ae_title=params["ae_title"],
-                     min_password_length=params["min_password_length"])
+        result = run(
+            root=params["root"],
+            product=params["product"],
+            service=params["service"],
+            config=params["config"],
+            front_service=params["front_service"],
+            peers=params["peers"],
+            ae_title=params["ae_title"],
+            min_password_length=params["min_password_length"],
+        )
     except HostAuditError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, **result)

@@ -154,7 +154,8 @@ RULES: dict[str, Rule] = {
             (_ORTHANC_SEC, _HIPAA_ACCESS),
         ),
         Rule(
-            "PACS-CFG-005", "critical", "Remote REST/web access without authentication or with weak credentials",
+            "PACS-CFG-005", "critical",
+            "Remote REST/web access without authentication or with weak credentials",
             "Require authentication with strong, site-specific passwords for every remote REST user "
             "(Orthanc: AuthenticationEnabled true, RegisteredUsers from a vault), or keep the API local "
             "(RemoteAccessAllowed false).",

@@ -36,8 +36,10 @@ def discover(host: Host, product: str | None = None, service: str | None = None)
             raise HostAuditError(f"no unit file defines the service {service!r}")
         found = BINARIES.get(os.path.basename(unit.argv[0])) if unit.argv else None
         if not (product or found):
-            raise HostAuditError(f"{unit.path} runs {unit.argv[:1]}, not a PACS product pacsguard knows "
-                                 f"({', '.join(BINARIES)}): give product")
+            raise HostAuditError(
+                f"{unit.path} runs {unit.argv[:1]}, not a PACS product pacsguard knows "
+                f"({', '.join(BINARIES)}): give product"
+            )
         return product or found or "", unit
     running = host.units_running(BINARIES)
     if product:
@@ -49,34 +51,57 @@ def discover(host: Host, product: str | None = None, service: str | None = None)
         return running[0]
     if host.package_version(PACKAGES["orthanc"]):
         return "orthanc", None
-    raise HostAuditError("no PACS product found: no systemd unit runs "
-                         f"{' or '.join(BINARIES)} and the orthanc package is not installed")
+    raise HostAuditError(
+        "no PACS product found: no systemd unit runs "
+        f"{' or '.join(BINARIES)} and the orthanc package is not installed"
+    )
 
 
-def build_node(host: Host, product: str, unit: Unit | None, config: str | None = None,
-               front_service: str = FRONT_SERVICE, peers: list[dict[str, Any]] | None = None,
-               ae_title: str = "", min_password_length: int = 12) -> Node:
+def build_node(
+    host: Host,
+    product: str,
+    unit: Unit | None,
+    config: str | None = None,
+    front_service: str = FRONT_SERVICE,
+    peers: list[dict[str, Any]] | None = None,
+    ae_title: str = "",
+    min_password_length: int = 12,
+) -> Node:
     """Read everything the rules judge: version, configuration, service user, TLS front."""
     rules = RULES[product]
-    node = Node(host, product, host.package_version(PACKAGES[product]), unit, peers=peers,
-                ae_title=ae_title, min_password_length=min_password_length)
+    node = Node(
+        host,
+        product,
+        host.package_version(PACKAGES[product]),
+        unit,
+        peers=peers,
+        ae_title=ae_title,
+        min_password_length=min_password_length,
+    )
     path = config or (rules.config_path(unit.argv) if unit else "") or DEFAULT_CONFIG[product]
     if product == "orthanc" and not path and not unit:
-        path = "/etc/orthanc"   # Debian's, for a host where Orthanc is installed but not a service
+        path = "/etc/orthanc"  # Debian's, for a host where Orthanc is installed but not a service
     rules.load(node, path)
     drops_to = node.config.settings.get("UserName", "") if product == "dcmqrscp" and node.config else ""
     if unit:
         node.user, node.group = common.service_user(unit, drops_to)
+    # A front counts when it is enabled: a retired one (plaintext policy) keeps its unit file.
     front_unit = host.unit(front_service) if front_service and product == "dcmqrscp" else None
-    if front_unit:
+    if front_unit and host.enabled(front_unit.name):
         node.front = common.read_front(host, front_unit)
     return node
 
 
-def run(root: str = "/", product: str | None = None, service: str | None = None,
-        config: str | None = None, front_service: str = FRONT_SERVICE,
-        peers: list[dict[str, Any]] | None = None, ae_title: str = "",
-        min_password_length: int = 12) -> dict[str, Any]:
+def run(
+    root: str = "/",
+    product: str | None = None,
+    service: str | None = None,
+    config: str | None = None,
+    front_service: str = FRONT_SERVICE,
+    peers: list[dict[str, Any]] | None = None,
+    ae_title: str = "",
+    min_password_length: int = 12,
+) -> dict[str, Any]:
     """The whole configuration audit of one host, as plain data for the module and the report."""
     host = Host(root)
     found, unit = discover(host, product, service)

@@ -9,8 +9,13 @@ import shutil
 import stat
 import subprocess
 
-from ..tlsfacts import (ALLOWED_MIN_VERSIONS, BCP195_TLS12_SUITES, EXPIRY_WARNING_DAYS,
-                        WEAK_SIGNATURE_HASHES, key_too_small)
+from ..tlsfacts import (
+    ALLOWED_MIN_VERSIONS,
+    BCP195_TLS12_SUITES,
+    EXPIRY_WARNING_DAYS,
+    WEAK_SIGNATURE_HASHES,
+    key_too_small,
+)
 from . import versions
 from .host import Host, mode_text
 from .model import Front, Node, Unit
@@ -57,10 +62,16 @@ def writable_config(node: Node, paths: list[str], user: str = "", group: str = "
     """Configuration the service's own user could rewrite (an exploit would keep its foothold)."""
     user, group = user or node.user, group or node.group
     if user == "root":
-        return []   # PACS-CFG-009 reports a service that runs as root
-    return [(f"{path} is writable by the service user {user} (mode {mode_text(info)}, "
-             f"uid {info.st_uid}, gid {info.st_gid})", None)
-            for path in paths if (info := node.host.stat(path)) and node.host.writable_by(path, user, group)]
+        return []  # PACS-CFG-009 reports a service that runs as root
+    return [
+        (
+            f"{path} is writable by the service user {user} (mode {mode_text(info)}, "
+            f"uid {info.st_uid}, gid {info.st_gid})",
+            None,
+        )
+        for path in paths
+        if (info := node.host.stat(path)) and node.host.writable_by(path, user, group)
+    ]
 
 
 # -- PACS-CFG-009 ----------------------------------------------------------------------------------
@@ -78,8 +89,11 @@ def sandbox(unit: Unit, user: str, drops_to: str = "") -> Problems:
         problems.append((f"{unit.name} runs as root ({unit.path}: no User=)", None))
     elif not unit.get("User") and drops_to:
         pass  # starts as root to bind, then switches to drops_to: the sandbox below still applies
-    missing = [f"{key}={unit.get(key) or '(unset)'}" for key, good in SANDBOX.items()
-               if unit.get(key).lower() not in good]
+    missing = [
+        f"{key}={unit.get(key) or '(unset)'}"
+        for key, good in SANDBOX.items()
+        if unit.get(key).lower() not in good
+    ]
     if missing:
         problems.append((f"{unit.name} lacks the systemd sandbox: {', '.join(missing)}", None))
     return problems
@@ -92,10 +106,20 @@ def _facts_cryptography(data: bytes) -> tuple[datetime.datetime, str, str, int]:
 
     cert = x509.load_pem_x509_certificate(data)
     key = cert.public_key()
-    kind = "RSA" if isinstance(key, rsa.RSAPublicKey) else "EC" if isinstance(key, ec.EllipticCurvePublicKey) \
+    kind = (
+        "RSA"
+        if isinstance(key, rsa.RSAPublicKey)
+        else "EC"
+        if isinstance(key, ec.EllipticCurvePublicKey)
         else type(key).__name__.lstrip("_").replace("PublicKey", "")
-    bits = key.key_size if isinstance(key, rsa.RSAPublicKey) else key.curve.key_size \
-        if isinstance(key, ec.EllipticCurvePublicKey) else 0
+    )
+    bits = (
+        key.key_size
+        if isinstance(key, rsa.RSAPublicKey)
+        else key.curve.key_size
+        if isinstance(key, ec.EllipticCurvePublicKey)
+        else 0
+    )
     algorithm = cert.signature_hash_algorithm
     return cert.not_valid_after_utc, algorithm.name if algorithm else "none", kind, bits
 
@@ -105,8 +129,14 @@ def _facts_openssl(path: str) -> tuple[datetime.datetime, str, str, int]:
     openssl = shutil.which("openssl")
     if not openssl:
         raise ValueError("neither python3-cryptography nor openssl is installed")
-    out = subprocess.run([openssl, "x509", "-in", path, "-noout", "-enddate", "-text"], capture_output=True,
-                         text=True, timeout=30, env={"LANG": "C", "PATH": "/usr/bin:/bin"}, check=False)
+    out = subprocess.run(
+        [openssl, "x509", "-in", path, "-noout", "-enddate", "-text"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"LANG": "C", "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
     if out.returncode != 0:
         raise ValueError("holds no PEM certificate")
     end = re.search(r"notAfter=(.+)", out.stdout)
@@ -116,15 +146,15 @@ def _facts_openssl(path: str) -> tuple[datetime.datetime, str, str, int]:
     if not (end and sig and bits and algo):
         raise ValueError("openssl's reading of it is incomplete")
     not_after = datetime.datetime.strptime(end.group(1).strip(), "%b %d %H:%M:%S %Y %Z").replace(
-        tzinfo=datetime.timezone.utc)
+        tzinfo=datetime.timezone.utc
+    )
     signature = sig.group(1).lower()
     digest = next((h for h in ("sha1", "md5", "sha256", "sha384", "sha512") if h in signature), signature)
     kind = {"rsaEncryption": "RSA", "id-ecPublicKey": "EC"}.get(algo.group(1), algo.group(1))
     return not_after, digest, kind, int(bits.group(1))
 
 
-def certificate(host: Host, path: str, where: str,
-                now: datetime.datetime | None = None) -> Problems:
+def certificate(host: Host, path: str, where: str, now: datetime.datetime | None = None) -> Problems:
     """Expired, expiring within 30 days, SHA-1/MD5 signed or a weak key; a file that cannot be read
     is a problem of severity 'error'."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
@@ -144,8 +174,9 @@ def certificate(host: Host, path: str, where: str,
     if not_after <= now:
         problems.append((f"{label} expired on {not_after:%Y-%m-%d}", "high"))
     elif not_after - now < datetime.timedelta(days=EXPIRY_WARNING_DAYS):
-        problems.append((f"{label} expires on {not_after:%Y-%m-%d} (within {EXPIRY_WARNING_DAYS} days)",
-                         "medium"))
+        problems.append(
+            (f"{label} expires on {not_after:%Y-%m-%d} (within {EXPIRY_WARNING_DAYS} days)", "medium")
+        )
     if digest in WEAK_SIGNATURE_HASHES:
         problems.append((f"{label} is signed with {digest}", "high"))
     weakness = key_too_small(kind, bits)
@@ -162,8 +193,14 @@ def version_problems(package: str, version: str) -> tuple[Problems, str]:
     missing, covered = versions.missing_fixes(package, version)
     if not covered:
         return [], f"{package} {version}: its release line has no entry in the known-fix table (not judged)"
-    problems: Problems = [(f"{package} {version} is older than {fix.fixed}, which fixes "
-                           f"{', '.join(fix.cves)} (source: {fix.source})", None) for fix in missing]
+    problems: Problems = [
+        (
+            f"{package} {version} is older than {fix.fixed}, which fixes "
+            f"{', '.join(fix.cves)} (source: {fix.source})",
+            None,
+        )
+        for fix in missing
+    ]
     return problems, f"{package} {version} has every fix the table lists for its release line"
 
 
@@ -201,13 +238,19 @@ def front_tls(front: Front) -> Problems:
         opts = {**front.settings, **own}
         where = f"{front.config_path} [{name}]"
         if opts.get("requireCert", "no").lower() != "yes":
-            problems.append((f"{where}: requireCert={opts.get('requireCert', '(unset: no)')} "
-                             "(a client without a certificate is served)", None))
+            problems.append(
+                (
+                    f"{where}: requireCert={opts.get('requireCert', '(unset: no)')} "
+                    "(a client without a certificate is served)",
+                    None,
+                )
+            )
         verify = opts.get("verifyChain", opts.get("verifyPeer", "no")).lower()
         level = opts.get("verify", "")
         if verify != "yes" and level not in ("2", "3", "4"):
-            problems.append((f"{where}: the client's certificate chain is not verified "
-                             "(verifyChain=no)", None))
+            problems.append(
+                (f"{where}: the client's certificate chain is not verified (verifyChain=no)", None)
+            )
         minimum = opts.get("sslVersionMin") or opts.get("sslVersion", "")
         if not tls_at_least_12(minimum):
             problems.append((f"{where}: sslVersionMin={minimum or '(unset: stunnel allows TLS 1.0)'}", None))

@@ -20,9 +20,14 @@ DEFAULT_CONFIG = "/etc/dcmtk/dcmqrscp.cfg"
 BINARY = "dcmqrscp"
 _HOST_LOOKUP_OFF = ("-dhl", "--disable-host-lookup")
 # dcmqrscp's own TLS (DCMTK 3.6.9): options that weaken it.
-_WEAK_TLS = {"+px": "the downgrading BCP 195 profile (TLS 1.0/1.1)", "+pn": "no TLS profile (any suite)",
-             "-ic": "peer certificates ignored", "-vc": "a peer without a certificate is accepted",
-             "+pa": "authentication-only suites (no encryption)", "+pl": "the legacy profile"}
+_WEAK_TLS = {
+    "+px": "the downgrading BCP 195 profile (TLS 1.0/1.1)",
+    "+pn": "no TLS profile (any suite)",
+    "-ic": "peer certificates ignored",
+    "-vc": "a peer without a certificate is accepted",
+    "+pa": "authentication-only suites (no encryption)",
+    "+pl": "the legacy profile",
+}
 
 
 class Config:
@@ -67,8 +72,11 @@ def load(node: Node, path: str) -> None:
 
 
 def cfg001(config: Config) -> common.Problems:
-    return [(f"{config.line_of(row[0])} AETable row {row[0]} admits ANY calling AE", None)
-            for row in config.view.rows if row[3] is None]
+    return [
+        (f"{config.line_of(row[0])} AETable row {row[0]} admits ANY calling AE", None)
+        for row in config.view.rows
+        if row[3] is None
+    ]
 
 
 def cfg003(node: Node, config: Config) -> common.Problems:
@@ -78,8 +86,13 @@ def cfg003(node: Node, config: Config) -> common.Problems:
     listed = any(row[3] for row in config.view.rows)
     if not listed:
         return []  # no row lists peers: nothing is bound, PACS-CFG-001 says why
-    return [(f"{node.unit.name if node.unit else 'dcmqrscp'} runs without -dhl: peers are matched by "
-             "reverse DNS name, not by address", None)]
+    return [
+        (
+            f"{node.unit.name if node.unit else 'dcmqrscp'} runs without -dhl: peers are matched by "
+            "reverse DNS name, not by address",
+            None,
+        )
+    ]
 
 
 def cfg007(node: Node) -> common.Problems:
@@ -98,9 +111,14 @@ def cfg008(node: Node, config: Config) -> common.Problems:
         problems += common.secret_file(node.host, key, "private key") if key else []
     if node.front and not node.front.error:
         front_user = node.front.settings.get("setuid", "root")
-        problems += common.writable_config(node, [node.front.config_path], front_user,
-                                           node.front.settings.get("setgid", ""))
-        keys = {opts.get("key") for opts in [node.front.settings, *node.front.services.values()] if opts.get("key")}
+        problems += common.writable_config(
+            node, [node.front.config_path], front_user, node.front.settings.get("setgid", "")
+        )
+        keys = {
+            opts.get("key")
+            for opts in [node.front.settings, *node.front.services.values()]
+            if opts.get("key")
+        }
         for key in sorted(keys):
             problems += common.secret_file(node.host, key, "private key")
     return problems
@@ -133,8 +151,9 @@ def cfg011(node: Node, config: Config) -> common.Problems:
         for ae, host, _port in sorted(set(admitted)):
             peer = peers.get((ae, host))
             if peer is None:
-                problems.append((f"{where} row {title} admits {ae} from {host}, which the policy does "
-                                 "not list", None))
+                problems.append(
+                    (f"{where} row {title} admits {ae} from {host}, which the policy does not list", None)
+                )
             elif "W" in access and "store" not in peer.get("services", []):
                 problems.append((f"{where} row {title} ({access}) lets {ae} store, beyond its policy", None))
     return problems
@@ -146,7 +165,11 @@ def cfg012(node: Node) -> tuple[common.Problems, list[str]]:
     if "+tls" in argv and argv.index("+tls") + 2 < len(argv):
         named.append(("dcmqrscp +tls certificate", argv[argv.index("+tls") + 2]))
     if node.front and not node.front.error:
-        certs = {opts.get("cert") for opts in [node.front.settings, *node.front.services.values()] if opts.get("cert")}
+        certs = {
+            opts.get("cert")
+            for opts in [node.front.settings, *node.front.services.values()]
+            if opts.get("cert")
+        }
         named += [(f"TLS front {node.front.config_path} cert", path) for path in sorted(certs)]
     problems: common.Problems = []
     for where, path in named:
@@ -162,31 +185,49 @@ def run(node: Node, audit: Audit) -> None:
         for rule in ("001", "003", "008", "011"):
             audit.error(f"PACS-CFG-{rule}", f"dcmqrscp's configuration is not usable: {exc}")
         config = None
-    audit.checks["PACS-CFG-002"] = {"status": "pass", "detail": "dcmqrscp refuses a called AE title "
-                                    "without an AETable row (A-ASSOCIATE-RJ reason 7)"}
+    audit.checks["PACS-CFG-002"] = {
+        "status": "pass",
+        "detail": "dcmqrscp refuses a called AE title without an AETable row (A-ASSOCIATE-RJ reason 7)",
+    }
     if config is not None:
         audit.record("PACS-CFG-001", cfg001(config), f"no AETable row of {config.path} admits ANY")
         audit.record("PACS-CFG-003", cfg003(node, config), "peers are compared by address (-dhl)")
-        audit.record("PACS-CFG-008", cfg008(node, config), "configuration not writable by the service, "
-                     "keys not readable by others")
+        audit.record(
+            "PACS-CFG-008",
+            cfg008(node, config),
+            "configuration not writable by the service, keys not readable by others",
+        )
         if node.peers is None:
             audit.skip("PACS-CFG-011", "no policy given (pacs_peers): drift cannot be judged")
         else:
-            audit.record("PACS-CFG-011", cfg011(node, config), "every admitted AE, address and store "
-                         "grant is in the policy")
-        hostnames = sorted({host for row in config.view.rows for _ae, host, _p in row[3] or []
-                            if not _is_ip(host)})
+            audit.record(
+                "PACS-CFG-011",
+                cfg011(node, config),
+                "every admitted AE, address and store grant is in the policy",
+            )
+        hostnames = sorted(
+            {host for row in config.view.rows for _ae, host, _p in row[3] or [] if not _is_ip(host)}
+        )
         if hostnames and audit.checks["PACS-CFG-003"]["status"] == "pass":
-            audit.checks["PACS-CFG-003"]["detail"] += ("; with -dhl these host names never match: "
-                                                       + ", ".join(hostnames))
-    for rule, reason in (("PACS-CFG-004", "dcmqrscp has no REST API: its allowlist lives only in its file"),
-                         ("PACS-CFG-005", "dcmqrscp has no web or REST side"),
-                         ("PACS-CFG-006", "dcmqrscp runs no scripts and loads no plugins"),
-                         ("PACS-CFG-010", "dcmqrscp has none of the features this rule covers "
-                                          "(WebDAV, HTTP client, logs with identifiers)")):
+            audit.checks["PACS-CFG-003"]["detail"] += (
+                "; with -dhl these host names never match: " + ", ".join(hostnames)
+            )
+    for rule, reason in (
+        ("PACS-CFG-004", "dcmqrscp has no REST API: its allowlist lives only in its file"),
+        ("PACS-CFG-005", "dcmqrscp has no web or REST side"),
+        ("PACS-CFG-006", "dcmqrscp runs no scripts and loads no plugins"),
+        (
+            "PACS-CFG-010",
+            "dcmqrscp has none of the features this rule covers (WebDAV, HTTP client, logs with identifiers)",
+        ),
+    ):
         audit.skip(rule, reason)
-    audit.record("PACS-CFG-007", cfg007(node), "mutual TLS, TLS 1.2 or later, AEAD suites"
-                 + (f" (TLS front {node.front.unit.name})" if node.front else ""))
+    audit.record(
+        "PACS-CFG-007",
+        cfg007(node),
+        "mutual TLS, TLS 1.2 or later, AEAD suites"
+        + (f" (TLS front {node.front.unit.name})" if node.front else ""),
+    )
     if node.unit:
         audit.record("PACS-CFG-009", cfg009(node), f"{node.unit.name} runs as {node.user} in the sandbox")
     else:

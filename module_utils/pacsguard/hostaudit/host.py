@@ -13,8 +13,13 @@ import stat
 from dataclasses import dataclass, field
 
 # Where systemd looks for units, highest priority first (systemd.unit(5)).
-UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system",
-             "/lib/systemd/system", "/usr/lib/systemd/system")
+UNIT_DIRS = (
+    "/etc/systemd/system",
+    "/run/systemd/system",
+    "/usr/local/lib/systemd/system",
+    "/lib/systemd/system",
+    "/usr/lib/systemd/system",
+)
 # Keys whose every assignment adds a value (an empty assignment resets the list).
 _LIST_KEYS = frozenset({"ExecStart", "Environment", "EnvironmentFile", "ReadWritePaths"})
 
@@ -118,7 +123,7 @@ class Host:
     def glob(self, pattern: str) -> list[str]:
         """Host paths matching ``pattern`` (sorted)."""
         prefix = self.path("/").rstrip("/")
-        return sorted("/" + found[len(prefix):].lstrip("/") for found in glob.glob(self.path(pattern)))
+        return sorted("/" + found[len(prefix) :].lstrip("/") for found in glob.glob(self.path(pattern)))
 
     # -- systemd units --------------------------------------------------------------------------
     def unit(self, name: str) -> Unit | None:
@@ -136,6 +141,11 @@ class Host:
         for dropin in ordered:
             parse_unit(self.read(dropin), service)
         return Unit(name, path, ordered, service)
+
+    def enabled(self, name: str) -> bool:
+        """Whether the unit is enabled (a symlink in some .wants directory of /etc/systemd/system)."""
+        name = name if "." in name else name + ".service"
+        return bool(self.glob(f"/etc/systemd/system/*.wants/{name}"))
 
     def units_running(self, binaries: dict[str, str]) -> list[tuple[str, Unit]]:
         """Service units whose ExecStart runs one of ``binaries`` (basename to product)."""
@@ -161,11 +171,13 @@ class Host:
         except OSError:
             return ""
         for stanza in text.split("\n\n"):
-            fields = dict(line.split(": ", 1) for line in stanza.splitlines()
-                          if ": " in line and not line.startswith(" "))
-            if fields.get("Package") == package and "installed" in fields.get("Status", "").split():
-                if fields.get("Status", "").endswith(" installed"):
-                    return fields.get("Version", "")
+            fields = dict(
+                line.split(": ", 1)
+                for line in stanza.splitlines()
+                if ": " in line and not line.startswith(" ")
+            )
+            if fields.get("Package") == package and fields.get("Status", "").endswith(" installed"):
+                return fields.get("Version", "")
         return ""
 
     def user(self, name: str) -> tuple[int, int] | None:
@@ -212,9 +224,11 @@ class Host:
             return True
         gids = self.group_ids(user) | ({gid} if (gid := self.group_id(group)) is not None else set())
         mode = info.st_mode
-        return bool((known and info.st_uid == known[0] and mode & stat.S_IWUSR)
-                    or (info.st_gid in gids and mode & stat.S_IWGRP)
-                    or mode & stat.S_IWOTH)
+        return bool(
+            (known and info.st_uid == known[0] and mode & stat.S_IWUSR)
+            or (info.st_gid in gids and mode & stat.S_IWGRP)
+            or mode & stat.S_IWOTH
+        )
 
 
 def mode_text(info: os.stat_result) -> str:

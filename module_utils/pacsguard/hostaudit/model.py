@@ -22,7 +22,7 @@ class Front:
 
     unit: Unit
     config_path: str
-    settings: dict[str, str] = field(default_factory=dict)   # global options
+    settings: dict[str, str] = field(default_factory=dict)  # global options
     services: dict[str, dict[str, str]] = field(default_factory=dict)
     error: str = ""
 
@@ -38,7 +38,7 @@ class Node:
     user: str = "root"
     group: str = ""
     config_paths: list[str] = field(default_factory=list)
-    config: Any = None           # the product's parsed configuration (per product)
+    config: Any = None  # the product's parsed configuration (per product)
     config_error: str = ""
     front: Front | None = None
     peers: list[dict[str, Any]] | None = None
@@ -65,8 +65,11 @@ class Audit:
         errors = [text for text, sev in problems if sev == "error"]
         problems = [(text, sev) for text, sev in problems if sev != "error"]
         if not problems:
-            self.checks[rule_id] = ({"status": "error", "detail": "; ".join(errors)} if errors
-                                    else {"status": "pass", "detail": ok})
+            self.checks[rule_id] = (
+                {"status": "error", "detail": "; ".join(errors)}
+                if errors
+                else {"status": "pass", "detail": ok}
+            )
             return
         evidence = "; ".join([text for text, _ in problems] + errors)
         severities = [sev for _, sev in problems if sev]

@@ -21,28 +21,57 @@ from .versions import compare, upstream
 # Orthanc's built-in defaults for the keys the rules read (Orthanc 1.10 to 1.12, OrthancServer's
 # OrthancConfiguration and its NEWS; the same in Debian's orthanc.json where it sets them).
 DEFAULTS: dict[str, Any] = {
-    "DicomServerEnabled": True, "HttpServerEnabled": True,
-    "DicomAlwaysAllowEcho": True, "DicomAlwaysAllowStore": True, "DicomAlwaysAllowFind": False,
-    "DicomAlwaysAllowFindWorklist": False, "DicomAlwaysAllowGet": False, "DicomAlwaysAllowMove": False,
-    "DicomCheckCalledAet": False, "DicomCheckModalityHost": False,
-    "DicomModalitiesInDatabase": False, "OrthancPeersInDatabase": False,
-    "RemoteAccessAllowed": False, "ExecuteLuaEnabled": False, "RestApiWriteToFileSystemEnabled": False,
-    "WebDavEnabled": True, "WebDavUploadAllowed": True, "HttpsVerifyPeers": True, "DeidentifyLogs": True,
-    "DicomTlsEnabled": False, "DicomTlsRemoteCertificateRequired": True, "SslEnabled": False,
-    "DicomTlsMinimumProtocolVersion": 0, "LuaScripts": [], "Plugins": [], "DicomModalities": {},
+    "DicomServerEnabled": True,
+    "HttpServerEnabled": True,
+    "DicomAlwaysAllowEcho": True,
+    "DicomAlwaysAllowStore": True,
+    "DicomAlwaysAllowFind": False,
+    "DicomAlwaysAllowFindWorklist": False,
+    "DicomAlwaysAllowGet": False,
+    "DicomAlwaysAllowMove": False,
+    "DicomCheckCalledAet": False,
+    "DicomCheckModalityHost": False,
+    "DicomModalitiesInDatabase": False,
+    "OrthancPeersInDatabase": False,
+    "RemoteAccessAllowed": False,
+    "ExecuteLuaEnabled": False,
+    "RestApiWriteToFileSystemEnabled": False,
+    "WebDavEnabled": True,
+    "WebDavUploadAllowed": True,
+    "HttpsVerifyPeers": True,
+    "DeidentifyLogs": True,
+    "DicomTlsEnabled": False,
+    "DicomTlsRemoteCertificateRequired": True,
+    "SslEnabled": False,
+    "DicomTlsMinimumProtocolVersion": 0,
+    "LuaScripts": [],
+    "Plugins": [],
+    "DicomModalities": {},
     "RegisteredUsers": {},
 }
-ALWAYS_ALLOW = ("DicomAlwaysAllowEcho", "DicomAlwaysAllowStore", "DicomAlwaysAllowFind",
-                "DicomAlwaysAllowFindWorklist", "DicomAlwaysAllowGet", "DicomAlwaysAllowMove")
+ALWAYS_ALLOW = (
+    "DicomAlwaysAllowEcho",
+    "DicomAlwaysAllowStore",
+    "DicomAlwaysAllowFind",
+    "DicomAlwaysAllowFindWorklist",
+    "DicomAlwaysAllowGet",
+    "DicomAlwaysAllowMove",
+)
 # Per-modality permission flags and the DICOM services they open (each defaults to true).
-MODALITY_FLAGS = {"AllowEcho": "echo", "AllowStore": "store", "AllowFind": "find",
-                  "AllowFindWorklist": "find_worklist", "AllowGet": "get", "AllowMove": "move"}
+MODALITY_FLAGS = {
+    "AllowEcho": "echo",
+    "AllowStore": "store",
+    "AllowFind": "find",
+    "AllowFindWorklist": "find_worklist",
+    "AllowGet": "get",
+    "AllowMove": "move",
+}
 # Credentials documented or created by the product (user, password): never accepted.
 DEFAULT_CREDENTIALS = frozenset({("orthanc", "orthanc"), ("alice", "alicePassword"), ("bob", "bobPassword")})
 # Versions where behaviour changes (Orthanc NEWS).
-NATIVE_TLS_SETTINGS = "1.12.4"      # DicomTlsMinimumProtocolVersion, DicomTlsCiphersAccepted
-NO_DEFAULT_USER = "1.12.9"          # no orthanc/orthanc when RegisteredUsers is present but empty
-TLS12 = 4                           # DicomTlsMinimumProtocolVersion: 4 = TLS 1.2, 5 = TLS 1.3
+NATIVE_TLS_SETTINGS = "1.12.4"  # DicomTlsMinimumProtocolVersion, DicomTlsCiphersAccepted
+NO_DEFAULT_USER = "1.12.9"  # no orthanc/orthanc when RegisteredUsers is present but empty
+TLS12 = 4  # DicomTlsMinimumProtocolVersion: 4 = TLS 1.2, 5 = TLS 1.3
 BINARY = "Orthanc"
 
 
@@ -51,7 +80,7 @@ class Config:
     """The merged configuration, where each key came from, and the files read."""
 
     values: dict[str, Any] = field(default_factory=dict)
-    where: dict[str, str] = field(default_factory=dict)     # key -> "file:line"
+    where: dict[str, str] = field(default_factory=dict)  # key -> "file:line"
     files: list[str] = field(default_factory=list)
     directory: str = "/"
 
@@ -105,8 +134,10 @@ def load(node: Node, path: str) -> None:
         for member in parsed.members:
             line = parsed.text.count("\n", 0, member.value_start) + 1
             if member.key in config.where:
-                errors.append(f"{member.key} is defined in {config.where[member.key]} and {name}:{line} "
-                              "(Orthanc refuses to start)")
+                errors.append(
+                    f"{member.key} is defined in {config.where[member.key]} and {name}:{line} "
+                    "(Orthanc refuses to start)"
+                )
                 continue
             config.values[member.key] = parsed.data[member.key]
             config.where[member.key] = f"{name}:{line}"
@@ -144,16 +175,24 @@ def cfg002(node: Node, config: Config) -> common.Problems:
 
 
 def cfg003(node: Node, config: Config) -> common.Problems:
-    problems = [] if _true(config.get("DicomCheckModalityHost")) else [(config.show("DicomCheckModalityHost"), None)]
+    problems = (
+        [] if _true(config.get("DicomCheckModalityHost")) else [(config.show("DicomCheckModalityHost"), None)]
+    )
     where = config.where.get("DicomModalities", "DicomModalities")
-    problems += [(f"{where} modality {name!r} ({entry.get('AET', '')}) has no Host", None)
-                 for name, entry in _modalities(config).items() if not entry.get("Host")]
+    problems += [
+        (f"{where} modality {name!r} ({entry.get('AET', '')}) has no Host", None)
+        for name, entry in _modalities(config).items()
+        if not entry.get("Host")
+    ]
     return problems
 
 
 def cfg004(node: Node, config: Config) -> common.Problems:
-    return [(config.show(key), None) for key in ("DicomModalitiesInDatabase", "OrthancPeersInDatabase")
-            if _true(config.get(key))]
+    return [
+        (config.show(key), None)
+        for key in ("DicomModalitiesInDatabase", "OrthancPeersInDatabase")
+        if _true(config.get(key))
+    ]
 
 
 def cfg005(node: Node, config: Config) -> tuple[common.Problems, str]:
@@ -163,30 +202,48 @@ def cfg005(node: Node, config: Config) -> tuple[common.Problems, str]:
         return [], "the REST API answers local clients only (RemoteAccessAllowed false)"
     auth_set = "AuthenticationEnabled" in config.values
     if auth_set and not _true(config.get("AuthenticationEnabled")):
-        return [(f"{config.show('RemoteAccessAllowed')} with {config.show('AuthenticationEnabled')}: "
-                 "every client that reaches the port uses the REST API without credentials", None)], ""
+        return [
+            (
+                f"{config.show('RemoteAccessAllowed')} with {config.show('AuthenticationEnabled')}: "
+                "every client that reaches the port uses the REST API without credentials",
+                None,
+            )
+        ], ""
     users = config.get("RegisteredUsers") or {}
     where = config.where.get("RegisteredUsers", "RegisteredUsers")
     if not users:
         if _version_at_least(node, NO_DEFAULT_USER) and "RegisteredUsers" in config.values:
             return [], "remote access with authentication and no user: nobody can log in"
-        return [(f"{config.show('RemoteAccessAllowed')} and no RegisteredUsers: Orthanc "
-                 f"{node.version or '(version unknown)'} creates the default user orthanc with its "
-                 "well-known password", None)], ""
+        return [
+            (
+                f"{config.show('RemoteAccessAllowed')} and no RegisteredUsers: Orthanc "
+                f"{node.version or '(version unknown)'} creates the default user orthanc with its "
+                "well-known password",
+                None,
+            )
+        ], ""
     problems: common.Problems = []
     for user, password in sorted(users.items()):
         password = password if isinstance(password, str) else ""
         if (user, password) in DEFAULT_CREDENTIALS or password == user:
             problems.append((f"{where} user {user!r} has a default or well-known password", None))
         elif len(password) < node.min_password_length:
-            problems.append((f"{where} user {user!r} has a password shorter than "
-                             f"{node.min_password_length} characters", None))
+            problems.append(
+                (
+                    f"{where} user {user!r} has a password shorter than "
+                    f"{node.min_password_length} characters",
+                    None,
+                )
+            )
     return problems, f"remote REST access needs credentials; {len(users)} user(s), none weak"
 
 
 def cfg006(node: Node, config: Config) -> common.Problems:
-    problems = [(config.show(key), None) for key in ("ExecuteLuaEnabled", "RestApiWriteToFileSystemEnabled")
-                if _true(config.get(key))]
+    problems = [
+        (config.show(key), None)
+        for key in ("ExecuteLuaEnabled", "RestApiWriteToFileSystemEnabled")
+        if _true(config.get(key))
+    ]
     scripts = list(config.get("LuaScripts") or [])
     python = config.get("PythonScript")
     scripts += [python] if isinstance(python, str) and python else []
@@ -205,18 +262,29 @@ def cfg007(node: Node, config: Config) -> common.Problems:
         return [(f"{config.show('DicomTlsEnabled')}: DICOM is served in plaintext", None)]
     problems: common.Problems = []
     if not _true(config.get("DicomTlsRemoteCertificateRequired")):
-        problems.append((f"{config.show('DicomTlsRemoteCertificateRequired')}: clients need no certificate", None))
+        problems.append(
+            (f"{config.show('DicomTlsRemoteCertificateRequired')}: clients need no certificate", None)
+        )
     if _version_at_least(node, NATIVE_TLS_SETTINGS):
         floor = config.get("DicomTlsMinimumProtocolVersion")
         if not isinstance(floor, int) or floor < TLS12:
-            problems.append((f"{config.show('DicomTlsMinimumProtocolVersion')} (below 4: TLS 1.0/1.1 "
-                             "or the retired downgrading profile)", None))
+            problems.append(
+                (
+                    f"{config.show('DicomTlsMinimumProtocolVersion')} (below 4: TLS 1.0/1.1 "
+                    "or the retired downgrading profile)",
+                    None,
+                )
+            )
         suites = config.get("DicomTlsCiphersAccepted") or []
         weak = [s for s in suites if isinstance(s, str) and not common.is_aead(s)]
         if not suites or weak:
-            problems.append((f"{config.show('DicomTlsCiphersAccepted')}: TLS 1.2 suites outside the "
-                             f"AEAD profile {('(' + ', '.join(weak) + ')') if weak else '(unset: CBC suites offered)'}",
-                             None))
+            problems.append(
+                (
+                    f"{config.show('DicomTlsCiphersAccepted')}: TLS 1.2 suites outside the "
+                    "AEAD profile " + (f"({', '.join(weak)})" if weak else "(unset: CBC suites offered)"),
+                    None,
+                )
+            )
     else:
         problems += _openssl_floor(node)
     return problems
@@ -227,16 +295,26 @@ def _openssl_floor(node: Node) -> common.Problems:
     label = f"Orthanc {node.version or '(version unknown)'}"
     path = node.unit.environment.get("OPENSSL_CONF", "") if node.unit else ""
     if not path:
-        return [(f"{label} accepts TLS 1.0 and 1.1 (no DicomTlsMinimumProtocolVersion before 1.12.4) and "
-                 "its service has no OPENSSL_CONF policy", None)]
+        return [
+            (
+                f"{label} accepts TLS 1.0 and 1.1 (no DicomTlsMinimumProtocolVersion before 1.12.4) and "
+                "its service has no OPENSSL_CONF policy",
+                None,
+            )
+        ]
     try:
         text = node.host.read(path)
     except OSError as exc:
         return [(f"OPENSSL_CONF {path} of the service cannot be read: {exc.strerror or exc}", "error")]
-    floors = [line.split("=", 1)[1].strip() for line in text.splitlines()
-              if line.strip().startswith("MinProtocol") and "=" in line]
+    floors = [
+        line.split("=", 1)[1].strip()
+        for line in text.splitlines()
+        if line.strip().startswith("MinProtocol") and "=" in line
+    ]
     if not floors or not common.tls_at_least_12(floors[-1]):
-        return [(f"{label}: OPENSSL_CONF {path} sets MinProtocol={floors[-1] if floors else '(unset)'}", None)]
+        return [
+            (f"{label}: OPENSSL_CONF {path} sets MinProtocol={floors[-1] if floors else '(unset)'}", None)
+        ]
     return []
 
 
@@ -244,9 +322,11 @@ def cfg008(node: Node, config: Config) -> common.Problems:
     problems = common.writable_config(node, config.files)
     if config.get("RegisteredUsers"):
         owner = config.where.get("RegisteredUsers", "").rsplit(":", 1)[0]
-        problems += [(f"{text} (it holds RegisteredUsers)", sev) if "readable" in text else (text, sev)
-                     for text, sev in common.secret_file(node.host, owner, "credentials file")
-                     if "readable" in text]
+        problems += [
+            (f"{text} (it holds RegisteredUsers)", sev) if "readable" in text else (text, sev)
+            for text, sev in common.secret_file(node.host, owner, "credentials file")
+            if "readable" in text
+        ]
     keys = []
     if _true(config.get("DicomTlsEnabled")) and config.get("DicomTlsPrivateKey"):
         keys.append(config.path(config.get("DicomTlsPrivateKey")))
@@ -282,14 +362,20 @@ def cfg011(node: Node, config: Config) -> common.Problems:
         key = (str(entry.get("AET", "")).upper(), str(entry.get("Host", "")))
         peer = peers.get(key)
         if peer is None:
-            problems.append((f"{where} modality {name!r} admits {key[0]} from {key[1] or 'any address'}, "
-                             "which the policy does not list", None))
+            problems.append(
+                (
+                    f"{where} modality {name!r} admits {key[0]} from {key[1] or 'any address'}, "
+                    "which the policy does not list",
+                    None,
+                )
+            )
             continue
         granted = {service for flag, service in MODALITY_FLAGS.items() if entry.get(flag, True) is not False}
         extra = sorted(granted - set(peer.get("services", [])))
         if extra:
-            problems.append((f"{where} modality {name!r} ({key[0]}) may use {', '.join(extra)}, "
-                             "beyond its policy", None))
+            problems.append(
+                (f"{where} modality {name!r} ({key[0]}) may use {', '.join(extra)}, beyond its policy", None)
+            )
     return problems
 
 
@@ -317,26 +403,40 @@ def run(node: Node, audit: Audit) -> None:
         shown = ", ".join(config.files) or "(none: built-in defaults)"
         audit.record("PACS-CFG-001", cfg001(node, config), f"no DicomAlwaysAllow* is true ({shown})")
         audit.record("PACS-CFG-002", cfg002(node, config), config.show("DicomCheckCalledAet"))
-        audit.record("PACS-CFG-003", cfg003(node, config), "every modality is bound to its Host "
-                     "and DicomCheckModalityHost is true")
+        audit.record(
+            "PACS-CFG-003",
+            cfg003(node, config),
+            "every modality is bound to its Host and DicomCheckModalityHost is true",
+        )
         audit.record("PACS-CFG-004", cfg004(node, config), "the allowlist and peers are only in files")
         problems, detail = cfg005(node, config)
         audit.record("PACS-CFG-005", problems, detail)
-        audit.record("PACS-CFG-006", cfg006(node, config), "no Lua over REST, no file-system writes "
-                     "over REST, scripts and plugins not writable by the service")
+        audit.record(
+            "PACS-CFG-006",
+            cfg006(node, config),
+            "no Lua over REST, no file-system writes "
+            "over REST, scripts and plugins not writable by the service",
+        )
         audit.record("PACS-CFG-007", cfg007(node, config), "mutual DICOM TLS, TLS 1.2 or later")
-        audit.record("PACS-CFG-008", cfg008(node, config), "configuration not writable by the service, "
-                     "credentials and keys not readable by others")
+        audit.record(
+            "PACS-CFG-008",
+            cfg008(node, config),
+            "configuration not writable by the service, credentials and keys not readable by others",
+        )
         audit.record("PACS-CFG-010", cfg010(node, config), "WebDAV off, peers verified, logs de-identified")
         if node.peers is None:
             audit.skip("PACS-CFG-011", "no policy given (pacs_peers): drift cannot be judged")
         else:
-            audit.record("PACS-CFG-011", cfg011(node, config), "every modality and permission is in the policy")
+            audit.record(
+                "PACS-CFG-011", cfg011(node, config), "every modality and permission is in the policy"
+            )
         problems, named = cfg012(node, config)
         if not named:
             audit.skip("PACS-CFG-012", "no server certificate is configured (TLS off)")
         else:
-            audit.record("PACS-CFG-012", problems, "certificate valid, SHA-2, strong key: " + ", ".join(named))
+            audit.record(
+                "PACS-CFG-012", problems, "certificate valid, SHA-2, strong key: " + ", ".join(named)
+            )
     if node.unit:
         audit.record("PACS-CFG-009", cfg009(node), f"{node.unit.name} runs as {node.user} in the sandbox")
     else:

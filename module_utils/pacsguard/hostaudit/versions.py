@@ -17,8 +17,8 @@ class Fix:
     """Security fixes a package version brings, for one upstream release line."""
 
     package: str
-    line: str              # upstream version this Debian revision patches ('' for any line)
-    fixed: str             # first fixed version (Debian version string)
+    line: str  # upstream version this Debian revision patches ('' for any line)
+    fixed: str  # first fixed version (Debian version string)
     cves: tuple[str, ...]
     source: str
     upstream_fixed: str = ""  # upstream release that has the fix (every later line is fixed)
@@ -26,19 +26,45 @@ class Fix:
 
 _DEBIAN_DCMTK = "Debian changelog of dcmtk {} (bookworm)"
 KNOWN_FIXES: tuple[Fix, ...] = (
-    Fix("orthanc", "1.10.1", "1.10.1+dfsg-2+deb12u1", ("CVE-2023-33466",),
+    Fix(
+        "orthanc",
+        "1.10.1",
+        "1.10.1+dfsg-2+deb12u1",
+        ("CVE-2023-33466",),
         "Debian changelog of orthanc 1.10.1+dfsg-2+deb12u1 (bookworm: RestApiWriteToFileSystemEnabled "
-        "backported, default false); Orthanc 1.12.0 NEWS", upstream_fixed="1.12.0"),
-    Fix("dcmtk", "3.6.7", "3.6.7-9~deb12u2",
+        "backported, default false); Orthanc 1.12.0 NEWS",
+        upstream_fixed="1.12.0",
+    ),
+    Fix(
+        "dcmtk",
+        "3.6.7",
+        "3.6.7-9~deb12u2",
         ("CVE-2024-27628", "CVE-2024-34508", "CVE-2024-34509", "CVE-2024-47796", "CVE-2024-52333"),
-        _DEBIAN_DCMTK.format("3.6.7-9~deb12u2")),
-    Fix("dcmtk", "3.6.7", "3.6.7-9~deb12u3",
+        _DEBIAN_DCMTK.format("3.6.7-9~deb12u2"),
+    ),
+    Fix(
+        "dcmtk",
+        "3.6.7",
+        "3.6.7-9~deb12u3",
         ("CVE-2024-28130", "CVE-2025-25472", "CVE-2025-25474", "CVE-2025-25475"),
-        _DEBIAN_DCMTK.format("3.6.7-9~deb12u3")),
-    Fix("dcmtk", "3.6.7", "3.6.7-9~deb12u4",
-        ("CVE-2022-4981", "CVE-2025-2357", "CVE-2025-9732", "CVE-2025-14607", "CVE-2025-14841",
-         "CVE-2026-5663", "CVE-2026-10194", "CVE-2026-12805"),
-        _DEBIAN_DCMTK.format("3.6.7-9~deb12u4")),
+        _DEBIAN_DCMTK.format("3.6.7-9~deb12u3"),
+    ),
+    Fix(
+        "dcmtk",
+        "3.6.7",
+        "3.6.7-9~deb12u4",
+        (
+            "CVE-2022-4981",
+            "CVE-2025-2357",
+            "CVE-2025-9732",
+            "CVE-2025-14607",
+            "CVE-2025-14841",
+            "CVE-2026-5663",
+            "CVE-2026-10194",
+            "CVE-2026-12805",
+        ),
+        _DEBIAN_DCMTK.format("3.6.7-9~deb12u4"),
+    ),
 )
 
 
@@ -67,12 +93,12 @@ def _compare_part(a: str, b: str) -> int:
             cb = _order(b_text[i]) if i < len(b_text) else 0
             if ca != cb:
                 return -1 if ca < cb else 1
-        a, b = a[len(a_text):], b[len(b_text):]
+        a, b = a[len(a_text) :], b[len(b_text) :]
         a_num = re.match(r"[0-9]*", a).group(0)
         b_num = re.match(r"[0-9]*", b).group(0)
         if int(a_num or 0) != int(b_num or 0):
             return -1 if int(a_num or 0) < int(b_num or 0) else 1
-        a, b = a[len(a_num):], b[len(b_num):]
+        a, b = a[len(a_num) :], b[len(b_num) :]
     return 0
 
 
@@ -90,8 +116,7 @@ def upstream(version: str) -> str:
     return re.split(r"[+~]", _split(version)[1])[0]
 
 
-def missing_fixes(package: str, version: str,
-                  table: tuple[Fix, ...] = KNOWN_FIXES) -> tuple[list[Fix], bool]:
+def missing_fixes(package: str, version: str, table: tuple[Fix, ...] = KNOWN_FIXES) -> tuple[list[Fix], bool]:
     """The table's fixes ``version`` lacks, and whether the table covers its release line at all."""
     line = upstream(version)
     missing: list[Fix] = []

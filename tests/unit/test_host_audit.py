@@ -1,0 +1,586 @@
+"""The configuration audit (PACS-CFG-001..013) on Debian's own files, as shipped and changed the way
+the roles and administrators change them. Each host is a directory tree (``root``): the module reads
+a host's files only, so a tree is a host to it."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+from pacsguard import dcmqrscp as dcmqrscp_cfg
+from pacsguard import orthanc as orthanc_cfg
+from pacsguard.hostaudit import audit, common, versions
+from pacsguard.hostaudit.host import Host
+
+ORTHANC_UID, DCMTK_UID = 4242, 4343
+DEBIAN_ORTHANC = Path("/etc/orthanc")
+DEBIAN_UNIT = Path("/lib/systemd/system/orthanc.service")
+DEBIAN_DCMQRSCP = Path("/etc/dcmtk/dcmqrscp.cfg")
+ORTHANC_VERSION = "1.10.1+dfsg-2+deb12u1"
+DCMTK_VERSION = "3.6.7-9~deb12u4"
+PEERS = [
+    {
+        "name": "ct",
+        "ae_title": "CT01",
+        "address": "10.20.0.11",
+        "port": 104,
+        "services": ["echo", "store"],
+        "tls": True,
+    },
+    {
+        "name": "rws",
+        "ae_title": "RWS1",
+        "address": "10.20.1.5",
+        "port": 11112,
+        "services": ["echo", "find", "move"],
+        "tls": True,
+    },
+]
+SANDBOX = "[Service]\nNoNewPrivileges=yes\nPrivateTmp=yes\nProtectSystem=full\nProtectHome=yes\n"
+
+
+# -- building hosts ------------------------------------------------------------------------------
+def write(root: Path, path: str, text: str, mode: int = 0o644, uid: int = 0) -> Path:
+    target = root / path.lstrip("/")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    os.chmod(target, mode)
+    os.chown(target, uid, 0)
+    return target
+
+
+def base_host(root: Path, packages: dict[str, str]) -> Path:
+    write(
+        root,
+        "/etc/passwd",
+        f"root:x:0:0::/root:/bin/sh\northanc:x:{ORTHANC_UID}:{ORTHANC_UID}::/var/lib/"
+        f"orthanc:/bin/false\ndcmtk:x:{DCMTK_UID}:{DCMTK_UID}::/var/lib/dcmtk:/bin/false\n",
+    )
+    write(root, "/etc/group", f"root:x:0:\northanc:x:{ORTHANC_UID}:\ndcmtk:x:{DCMTK_UID}:\n")
+    write(
+        root,
+        "/var/lib/dpkg/status",
+        "\n\n".join(
+            f"Package: {name}\nStatus: install ok installed\nVersion: {version}"
+            for name, version in packages.items()
+        ),
+    )
+    return root
+
+
+def debian_orthanc(root: Path, version: str = ORTHANC_VERSION) -> Path:
+    """Orthanc as Debian ships it: its unit and every file of /etc/orthanc, modes kept."""
+    base_host(root, {"orthanc": version})
+    shutil.copytree(DEBIAN_ORTHANC, root / "etc/orthanc")
+    for name in os.listdir(DEBIAN_ORTHANC):
+        os.chmod(root / "etc/orthanc" / name, os.stat(DEBIAN_ORTHANC / name).st_mode)
+    write(root, str(DEBIAN_UNIT), DEBIAN_UNIT.read_text())
+    return root
+
+
+def certificate(root: Path, name: str, days: int = 365, digest=hashes.SHA256, key=None) -> tuple[str, str]:
+    key = key or ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "archive.lab")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(7)
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .sign(key, digest())
+    )
+    crt = write(
+        root, f"/etc/pacsguard/tls/{name}.crt", cert.public_bytes(serialization.Encoding.PEM).decode()
+    )
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    key_path = write(root, f"/etc/pacsguard/tls/{name}.key", pem, mode=0o640)
+    return "/" + str(crt.relative_to(root)), "/" + str(key_path.relative_to(root))
+
+
+def harden_orthanc(root: Path, **extra) -> None:
+    """What pacs_orthanc writes, through the same engine (orthanc_config's plan): keys changed in the
+    file that holds them, new ones in pacsguard.json; its drop-ins and TLS files."""
+    cert, key = certificate(root, "node")
+    settings = {
+        "DicomAet": "ARCHIVE1",
+        "DicomCheckCalledAet": True,
+        "DicomCheckModalityHost": True,
+        **{
+            flag: False
+            for flag in (
+                "DicomAlwaysAllowEcho",
+                "DicomAlwaysAllowStore",
+                "DicomAlwaysAllowFind",
+                "DicomAlwaysAllowFindWorklist",
+                "DicomAlwaysAllowGet",
+                "DicomAlwaysAllowMove",
+            )
+        },
+        "DicomModalitiesInDatabase": False,
+        "DicomModalities": {
+            p["name"]: {
+                "AET": p["ae_title"],
+                "Host": p["address"],
+                "Port": p["port"],
+                **{
+                    flag: service in p["services"]
+                    for flag, service in (
+                        ("AllowEcho", "echo"),
+                        ("AllowStore", "store"),
+                        ("AllowFind", "find"),
+                        ("AllowFindWorklist", "find_worklist"),
+                        ("AllowGet", "get"),
+                        ("AllowMove", "move"),
+                    )
+                },
+            }
+            for p in PEERS
+        },
+        "DicomTlsEnabled": True,
+        "DicomTlsCertificate": cert,
+        "DicomTlsPrivateKey": key,
+        "DicomTlsTrustedCertificates": cert,
+        "DicomTlsRemoteCertificateRequired": True,
+        "AuthenticationEnabled": True,
+        "RemoteAccessAllowed": False,
+        "WebDavEnabled": False,
+        "ExecuteLuaEnabled": False,
+        **extra,
+    }
+    directory = root / "etc/orthanc"
+    files = orthanc_cfg.load_dir(str(directory))
+    for name, text in orthanc_cfg.plan(files, settings, "pacsguard.json").texts.items():
+        write(root, f"/etc/orthanc/{name}", text, mode=0o640)
+    write(
+        root,
+        "/etc/pacsguard/orthanc-openssl.cnf",
+        "openssl_conf = a\n[a]\nssl_conf = b\n[b]\nsystem_default = c\n[c]\nMinProtocol = TLSv1.2\n",
+    )
+    write(
+        root,
+        "/etc/systemd/system/orthanc.service.d/pacsguard-tls.conf",
+        "[Service]\nEnvironment=OPENSSL_CONF=/etc/pacsguard/orthanc-openssl.cnf\n",
+    )
+    write(root, "/etc/systemd/system/orthanc.service.d/pacsguard-sandbox.conf", SANDBOX)
+
+
+def set_keys(root: Path, **settings) -> None:
+    """An administrator's edit: keys changed where they are, new ones in local.json."""
+    files = orthanc_cfg.load_dir(str(root / "etc/orthanc"))
+    for name, text in orthanc_cfg.plan(files, settings, "local.json").texts.items():
+        target = root / "etc/orthanc" / name
+        mode = os.stat(target).st_mode & 0o777 if target.exists() else 0o644
+        write(root, f"/etc/orthanc/{name}", text, mode=mode)
+
+
+def run(root: Path, **kwargs) -> dict:
+    return audit.run(root=str(root), **kwargs)
+
+
+def status(result: dict) -> dict[str, str]:
+    return {rule: check["status"] for rule, check in result["checks"].items()}
+
+
+def failed(result: dict) -> list[str]:
+    return sorted(f["id"] for f in result["findings"])
+
+
+# -- Orthanc as Debian ships it and as pacsguard leaves it ---------------------------------------
+def test_debian_orthanc_as_shipped_is_flagged_for_what_its_defaults_deserve(tmp_path):
+    result = run(debian_orthanc(tmp_path))
+    assert result["product"] == "orthanc" and result["detected"] and result["version"] == ORTHANC_VERSION
+    assert result["service"] == "orthanc.service" and result["unit"]["user"] == "orthanc"
+    assert failed(result) == [
+        "PACS-CFG-001",
+        "PACS-CFG-002",
+        "PACS-CFG-003",
+        "PACS-CFG-007",
+        "PACS-CFG-009",
+        "PACS-CFG-010",
+    ]
+    checks = result["checks"]
+    assert "orthanc.json:" in checks["PACS-CFG-001"]["detail"]
+    assert "DicomAlwaysAllowEcho = true" in checks["PACS-CFG-001"]["detail"]
+    assert status(result)["PACS-CFG-005"] == "pass"  # REST local only
+    assert status(result)["PACS-CFG-011"] == "skipped"  # no policy given
+    assert status(result)["PACS-CFG-012"] == "skipped"  # no TLS
+    assert status(result)["PACS-CFG-013"] == "pass"  # the CVE-2023-33466 backport
+    assert len(result["checks"]) == 13
+
+
+def test_orthanc_hardened_as_the_role_writes_it_has_no_finding(tmp_path):
+    root = debian_orthanc(tmp_path)
+    harden_orthanc(root)
+    result = run(root, product="orthanc", peers=PEERS, ae_title="ARCHIVE1")
+    assert failed(result) == [], result["findings"]
+    assert set(status(result).values()) == {"pass"}
+    assert "/etc/orthanc/pacsguard.json" in result["config_files"]
+    assert result["unit"]["dropins"][-1].endswith("pacsguard-tls.conf")
+
+
+def test_keys_from_several_files_merge_and_a_key_in_two_files_is_an_error_naming_both(tmp_path):
+    root = debian_orthanc(tmp_path)
+    harden_orthanc(root)
+    # credentials.json gives RegisteredUsers to the merged configuration (CFG-005 reads it)
+    set_keys(root, RemoteAccessAllowed=True, RegisteredUsers={"admin": "a-long-enough-secret-9"})
+    assert run(root)["checks"]["PACS-CFG-005"]["status"] == "pass"
+    write(root, "/etc/orthanc/zz-override.json", '{\n  // a site file\n  "DicomAlwaysAllowEcho" : true\n}\n')
+    result = run(root)
+    assert result["checks"]["PACS-CFG-001"]["status"] == "error"
+    detail = result["checks"]["PACS-CFG-001"]["detail"]
+    assert "DicomAlwaysAllowEcho is defined in /etc/orthanc/orthanc.json:" in detail
+    assert "/etc/orthanc/zz-override.json:3" in detail
+    # the rules that need no configuration still run
+    assert status(result)["PACS-CFG-009"] == "pass" and status(result)["PACS-CFG-013"] == "pass"
+
+
+def test_an_unparsable_file_is_an_error_naming_file_and_line_and_nothing_raises(tmp_path):
+    root = debian_orthanc(tmp_path)
+    write(root, "/etc/orthanc/broken.json", '{\n  "DicomAet" : "X",\n  "DicomPort" 4242\n}\n')
+    result = run(root)
+    assert result["checks"]["PACS-CFG-002"]["status"] == "error"
+    assert "broken.json: line 3" in result["checks"]["PACS-CFG-002"]["detail"]
+    assert status(result)["PACS-CFG-009"] == "fail"
+
+
+@pytest.mark.parametrize(
+    ("change", "rule", "evidence"),
+    [
+        ({"DicomAlwaysAllowFind": True}, "PACS-CFG-001", "DicomAlwaysAllowFind = true"),
+        ({"DicomCheckCalledAet": False}, "PACS-CFG-002", "DicomCheckCalledAet = false"),
+        ({"DicomCheckModalityHost": False}, "PACS-CFG-003", "DicomCheckModalityHost = false"),
+        ({"DicomModalities": {"ct": ["CT01", "", 104]}}, "PACS-CFG-003", "modality 'ct' (CT01) has no Host"),
+        ({"DicomModalitiesInDatabase": True}, "PACS-CFG-004", "DicomModalitiesInDatabase = true"),
+        ({"OrthancPeersInDatabase": True}, "PACS-CFG-004", "OrthancPeersInDatabase = true"),
+        (
+            {"RemoteAccessAllowed": True, "AuthenticationEnabled": False},
+            "PACS-CFG-005",
+            "without credentials",
+        ),
+        ({"RemoteAccessAllowed": True}, "PACS-CFG-005", "creates the default user orthanc"),
+        ({"ExecuteLuaEnabled": True}, "PACS-CFG-006", "ExecuteLuaEnabled = true"),
+        ({"RestApiWriteToFileSystemEnabled": True}, "PACS-CFG-006", "RestApiWriteToFileSystemEnabled = true"),
+        ({"DicomTlsEnabled": False}, "PACS-CFG-007", "DICOM is served in plaintext"),
+        ({"DicomTlsRemoteCertificateRequired": False}, "PACS-CFG-007", "clients need no certificate"),
+        ({"WebDavEnabled": True}, "PACS-CFG-010", "WebDavUploadAllowed = true"),
+        ({"HttpsVerifyPeers": False}, "PACS-CFG-010", "HttpsVerifyPeers = false"),
+        ({"DeidentifyLogs": False}, "PACS-CFG-010", "patient identifiers reach the logs"),
+    ],
+)
+def test_each_orthanc_setting_an_administrator_weakens_is_named(tmp_path, change, rule, evidence):
+    root = debian_orthanc(tmp_path)
+    harden_orthanc(root)
+    set_keys(root, **change)
+    result = run(root, peers=PEERS)
+    assert rule in failed(result), result["checks"][rule]
+    finding = next(f for f in result["findings"] if f["id"] == rule)
+    assert evidence in finding["evidence"]
+    assert finding["remediation"] and finding["references"]
+
+
+def test_weak_and_default_rest_credentials_are_named_by_user_never_by_password(tmp_path):
+    root = debian_orthanc(tmp_path)
+    harden_orthanc(root)
+    users = {"orthanc": "orthanc", "sam": "sam", "short": "Xy7!pq", "good": "correct-horse-battery-9"}
+    set_keys(root, RemoteAccessAllowed=True, RegisteredUsers=users)
+    result = run(root)
+    evidence = next(f for f in result["findings"] if f["id"] == "PACS-CFG-005")["evidence"]
+    assert "'orthanc' has a default" in evidence and "'sam' has a default" in evidence
+    assert "'short' has a password shorter than 12" in evidence and "'good'" not in evidence
+    text = json.dumps(result)
+    assert "Xy7!pq" not in text and "correct-horse-battery-9" not in text
+    set_keys(root, RegisteredUsers={"good": "correct-horse-battery-9"})
+    assert run(root)["checks"]["PACS-CFG-005"]["status"] == "pass"
+
+
+def test_orthanc_tls_floor_depends_on_the_version(tmp_path):
+    root = debian_orthanc(tmp_path)
+    harden_orthanc(root)
+    assert run(root)["checks"]["PACS-CFG-007"]["status"] == "pass"  # 1.10.1 + OPENSSL_CONF
+    os.remove(root / "etc/systemd/system/orthanc.service.d/pacsguard-tls.conf")
+    detail = run(root)["checks"]["PACS-CFG-007"]["detail"]
+    assert "accepts TLS 1.0 and 1.1" in detail and "no OPENSSL_CONF" in detail
+    base_host(root, {"orthanc": "1.12.7+dfsg-1"})  # Debian 13's Orthanc
+    result = run(root)
+    assert "DicomTlsMinimumProtocolVersion not set" in result["checks"]["PACS-CFG-007"]["detail"]
+    set_keys(
+        root,
+        DicomTlsMinimumProtocolVersion=4,
+        DicomTlsCiphersAccepted=["ECDHE-RSA-AES128-GCM-SHA256", "AES128-SHA"],
+    )
+    assert "(AES128-SHA)" in run(root)["checks"]["PACS-CFG-007"]["detail"]
+    set_keys(root, DicomTlsCiphersAccepted=["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384"])
+    assert run(root)["checks"]["PACS-CFG-007"]["status"] == "pass"
+
+
+def test_secrets_and_configuration_on_disk(tmp_path):
+    root = debian_orthanc(tmp_path)
+    harden_orthanc(root)
+    set_keys(root, RegisteredUsers={"good": "correct-horse-battery-9"})
+    assert run(root)["checks"]["PACS-CFG-008"]["status"] == "pass"
+    os.chmod(root / "etc/pacsguard/tls/node.key", 0o644)
+    os.chmod(root / "etc/orthanc/credentials.json", 0o644)
+    os.chown(root / "etc/orthanc/pacsguard.json", ORTHANC_UID, 0)
+    os.chmod(root / "etc/orthanc/pacsguard.json", 0o640)
+    detail = run(root)["checks"]["PACS-CFG-008"]["detail"]
+    assert "private key /etc/pacsguard/tls/node.key is readable by every local user (mode 0644)" in detail
+    assert "credentials file /etc/orthanc/credentials.json is readable by every local user" in detail
+    assert "/etc/orthanc/pacsguard.json is writable by the service user orthanc" in detail
+
+
+def test_scripts_writable_by_the_service_are_a_code_execution_path(tmp_path):
+    root = debian_orthanc(tmp_path)
+    harden_orthanc(root)
+    write(root, "/etc/orthanc/lua/route.lua", "-- routing\n")
+    set_keys(root, LuaScripts=["lua/route.lua"])
+    assert run(root)["checks"]["PACS-CFG-006"]["status"] == "pass"
+    os.chown(root / "etc/orthanc/lua/route.lua", ORTHANC_UID, ORTHANC_UID)
+    detail = run(root)["checks"]["PACS-CFG-006"]["detail"]
+    assert "script /etc/orthanc/lua/route.lua is writable by the service user orthanc" in detail
+
+
+def test_service_user_and_sandbox(tmp_path):
+    root = debian_orthanc(tmp_path)
+    harden_orthanc(root)
+    write(root, "/etc/systemd/system/orthanc.service.d/zz-root.conf", "[Service]\nUser=\nProtectSystem=no\n")
+    detail = run(root)["checks"]["PACS-CFG-009"]["detail"]
+    assert "runs as root" in detail and "ProtectSystem=no" in detail
+
+
+def test_drift_names_the_modality_and_the_permission_the_policy_lacks(tmp_path):
+    root = debian_orthanc(tmp_path)
+    harden_orthanc(root)
+    assert run(root, peers=PEERS)["checks"]["PACS-CFG-011"]["status"] == "pass"
+    modalities = orthanc_cfg.merged(orthanc_cfg.load_dir(str(root / "etc/orthanc")), {})["DicomModalities"]
+    modalities["vendor"] = {"AET": "VENDOR9", "Host": "203.0.113.9", "Port": 104}
+    modalities["ct"]["AllowFind"] = True
+    set_keys(root, DicomModalities=modalities)
+    detail = run(root, peers=PEERS)["checks"]["PACS-CFG-011"]["detail"]
+    assert "modality 'vendor' admits VENDOR9 from 203.0.113.9" in detail
+    assert "modality 'ct' (CT01) may use find, beyond its policy" in detail
+    assert "rws" not in detail
+
+
+def test_certificates(tmp_path):
+    root = debian_orthanc(tmp_path)
+    harden_orthanc(root)
+    assert run(root)["checks"]["PACS-CFG-012"]["status"] == "pass"
+    cases = [
+        ({"days": -1}, "high", "expired on"),
+        ({"days": 10}, "medium", "within 30 days"),
+        ({"key": rsa.generate_private_key(65537, 1024)}, "high", "RSA 1024 bits (at least 2048)"),
+    ]
+    for kwargs, severity, evidence in cases:
+        certificate(root, "node", **kwargs)
+        finding = next(f for f in run(root)["findings"] if f["id"] == "PACS-CFG-012")
+        assert finding["severity"] == severity and evidence in finding["evidence"]
+    # cryptography no longer signs with SHA-1: openssl makes that one
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-sha1",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-subj",
+            "/CN=archive.lab",
+            "-days",
+            "90",
+            "-keyout",
+            str(tmp_path / "k.pem"),
+            "-out",
+            str(root / "etc/pacsguard/tls/node.crt"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    finding = next(f for f in run(root)["findings"] if f["id"] == "PACS-CFG-012")
+    assert finding["severity"] == "high" and "signed with sha1" in finding["evidence"]
+
+
+def test_openssl_reads_a_certificate_as_cryptography_does(tmp_path):
+    """Hosts without python3-cryptography read certificates with openssl: same facts."""
+    root = base_host(tmp_path, {})
+    for key in (ec.generate_private_key(ec.SECP384R1()), rsa.generate_private_key(65537, 2048)):
+        cert, _ = certificate(root, "c", days=40, digest=hashes.SHA256, key=key)
+        path = root / cert.lstrip("/")
+        by_library = common._facts_cryptography(path.read_bytes())
+        by_openssl = common._facts_openssl(str(path))
+        assert by_openssl[1:] == by_library[1:]
+        assert abs((by_openssl[0] - by_library[0]).total_seconds()) < 1
+
+
+def test_versions_missing_known_fixes(tmp_path):
+    assert (
+        "CVE-2023-33466"
+        in run(debian_orthanc(tmp_path / "a", "1.10.1+dfsg-2"))["checks"]["PACS-CFG-013"]["detail"]
+    )
+    assert run(debian_orthanc(tmp_path / "b", "1.12.7+dfsg-1"))["checks"]["PACS-CFG-013"]["status"] == "pass"
+    missing, covered = versions.missing_fixes("dcmtk", "3.6.7-9~deb12u2")
+    assert covered and [fix.fixed for fix in missing] == ["3.6.7-9~deb12u3", "3.6.7-9~deb12u4"]
+    assert versions.missing_fixes("dcmtk", DCMTK_VERSION) == ([], True)
+    assert versions.missing_fixes("dcmtk", "3.6.9-1") == ([], False)  # not judged, not guessed
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("3.6.7-9~deb12u4", "3.6.7-9"),
+        ("3.6.7-9~deb12u4", "3.6.7-9~deb12u10"),
+        ("1.10.1+dfsg-2", "1.10.1+dfsg-2+deb12u1"),
+        ("1.12.7+dfsg-1", "1.10.1+dfsg-2+deb12u1"),
+        ("1:1.0", "2.0"),
+        ("1.0~rc1", "1.0"),
+        ("1.0a", "1.0+"),
+        ("2.30-1", "2.4-1"),
+        ("1.0", "1.0"),
+    ],
+)
+def test_debian_version_order_agrees_with_dpkg(a, b):
+    for op, expected in (("lt", versions.compare(a, b) < 0), ("eq", versions.compare(a, b) == 0)):
+        dpkg = subprocess.run(["dpkg", "--compare-versions", a, op, b], check=False).returncode == 0
+        assert dpkg == expected, (a, op, b)
+
+
+def test_product_found_from_any_unit_and_a_config_file_on_its_command_line(tmp_path):
+    root = base_host(tmp_path, {})
+    write(root, "/srv/pacs/orthanc.json", '{ "DicomCheckCalledAet" : true }')
+    write(
+        root,
+        "/etc/systemd/system/pacs-archive.service",
+        "[Service]\nUser=orthanc\nExecStart=/usr/local/bin/Orthanc --verbose /srv/pacs/orthanc.json\n",
+    )
+    result = run(root)
+    assert result["product"] == "orthanc" and result["service"] == "pacs-archive.service"
+    assert result["config_files"] == ["/srv/pacs/orthanc.json"] and result["version"] == ""
+    assert result["checks"]["PACS-CFG-002"]["status"] == "pass"
+    assert result["checks"]["PACS-CFG-013"]["status"] == "skipped"
+    with pytest.raises(audit.HostAuditError, match="no PACS product found"):
+        run(base_host(tmp_path / "empty", {}))
+
+
+# -- dcmqrscp -------------------------------------------------------------------------------------
+SITE_UNIT = "[Service]\nExecStart=/usr/bin/dcmqrscp -c /etc/dcmtk/dcmqrscp.cfg\n"
+ROLE_UNIT = (
+    "[Service]\nUser=dcmtk\nGroup=dcmtk\nExecStart=/usr/bin/dcmqrscp --disable-host-lookup --config "
+    "/etc/dcmtk/dcmqrscp.cfg\nNoNewPrivileges=yes\nPrivateTmp=yes\nProtectSystem=strict\nProtectHome=yes\n"
+)
+FRONT = (
+    "setuid = stunnel4\nsetgid = stunnel4\ncert = /etc/pacsguard/tls/node.crt\n"
+    "key = /etc/pacsguard/tls/node.key\nverifyChain = yes\nrequireCert = yes\nsslVersionMin = TLSv1.2\n"
+    "ciphers = ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256\n\n[peer-ct]\naccept = 0.0.0.0:104\n"
+    "connect = 127.0.0.1:11113\n"
+)
+FRONT_UNIT = (
+    "[Service]\nExecStart=/usr/bin/stunnel4 /etc/pacsguard/tls-front.conf\nNoNewPrivileges=yes\n"
+    "PrivateTmp=yes\nProtectSystem=strict\nProtectHome=yes\n"
+)
+
+
+def site_dcmqrscp(root: Path) -> Path:
+    """dcmqrscp as the lab's site runs it: Debian's file with a row open to ANY, a root unit."""
+    base_host(root, {"dcmtk": DCMTK_VERSION})
+    text = DEBIAN_DCMQRSCP.read_text().replace(
+        "AETable END", "ARCHIVE1 /var/lib/dcmtk/db/ARCHIVE1 RW (200, 1024mb) ANY\nAETable END"
+    )
+    write(root, "/etc/dcmtk/dcmqrscp.cfg", text)
+    write(root, "/etc/systemd/system/dcmqrscp.service", SITE_UNIT)
+    return root
+
+
+def harden_dcmqrscp(root: Path, peers=PEERS) -> None:
+    """What pacs_dcmqrscp and pacs_tls_front write (the allowlist through the role's own engine)."""
+    config = dcmqrscp_cfg.parse((root / "etc/dcmtk/dcmqrscp.cfg").read_text())
+    dcmqrscp_cfg.apply_peers(config, "ARCHIVE1", "/var/lib/dcmtk/db/ARCHIVE1", peers)
+    write(root, "/etc/dcmtk/dcmqrscp.cfg", dcmqrscp_cfg.render(config), mode=0o640)
+    write(root, "/etc/systemd/system/dcmqrscp.service", ROLE_UNIT)
+    certificate(root, "node")
+    write(root, "/etc/pacsguard/tls-front.conf", FRONT)
+    write(root, "/etc/systemd/system/pacsguard-tls-front.service", FRONT_UNIT)
+    os.symlink(
+        "../pacsguard-tls-front.service",
+        write(root, "/etc/systemd/system/multi-user.target.wants/.keep", "").parent
+        / "pacsguard-tls-front.service",
+    )
+
+
+def test_dcmqrscp_as_sites_run_it_is_flagged(tmp_path):
+    result = run(site_dcmqrscp(tmp_path))
+    assert result["product"] == "dcmqrscp" and result["detected"] and result["version"] == DCMTK_VERSION
+    assert failed(result) == ["PACS-CFG-001", "PACS-CFG-007", "PACS-CFG-009"]
+    assert "dcmqrscp.cfg:" in result["checks"]["PACS-CFG-001"]["detail"]
+    assert "runs as dcmtk" not in result["checks"]["PACS-CFG-009"]["detail"]  # Debian's UserName drops
+    for rule in ("PACS-CFG-004", "PACS-CFG-005", "PACS-CFG-006", "PACS-CFG-010", "PACS-CFG-011"):
+        assert result["checks"][rule]["status"] == "skipped"
+
+
+def test_dcmqrscp_hardened_as_the_roles_write_it_has_no_finding(tmp_path):
+    """dcmqrscp grants access per storage area: a policy it can express (every peer stores) leaves
+    nothing; a mixed one keeps the store grant the role warns about (test below)."""
+    root = site_dcmqrscp(tmp_path)
+    storing = [{**peer, "services": ["echo", "store", "find"]} for peer in PEERS]
+    harden_dcmqrscp(root, storing)
+    result = run(root, product="dcmqrscp", peers=storing, ae_title="ARCHIVE1")
+    assert failed(result) == [], result["findings"]
+    assert result["front"]["service"] == "pacsguard-tls-front.service"
+
+
+def test_dcmqrscp_weakened_by_hand_is_named(tmp_path):
+    root = site_dcmqrscp(tmp_path)
+    harden_dcmqrscp(root)
+    cfg = root / "etc/dcmtk/dcmqrscp.cfg"
+    text = cfg.read_text()
+    row = next(line for line in text.splitlines() if line.startswith("ARCHIVE1 "))
+    cfg.write_text(text.replace(row, row + ", (VENDOR9, 203.0.113.9, 104)"))
+    write(root, "/etc/systemd/system/dcmqrscp.service", ROLE_UNIT.replace("--disable-host-lookup ", ""))
+    write(root, "/etc/pacsguard/tls-front.conf", FRONT.replace("requireCert = yes", "requireCert = no"))
+    os.chmod(root / "etc/pacsguard/tls/node.key", 0o644)
+    result = run(root, peers=PEERS)
+    checks = result["checks"]
+    assert (
+        "admits VENDOR9 from 203.0.113.9, which the policy does not list" in checks["PACS-CFG-011"]["detail"]
+    )
+    assert "lets RWS1 store, beyond its policy" in checks["PACS-CFG-011"]["detail"]
+    assert "without -dhl" in checks["PACS-CFG-003"]["detail"]
+    assert "requireCert=no" in checks["PACS-CFG-007"]["detail"]
+    assert "node.key is readable by every local user" in checks["PACS-CFG-008"]["detail"]
+    os.remove(root / "etc/systemd/system/multi-user.target.wants/pacsguard-tls-front.service")
+    assert "plaintext" in run(root)["checks"]["PACS-CFG-007"]["detail"]  # a retired front is no TLS
+
+
+def test_unreadable_dcmqrscp_configuration_is_an_error_and_other_rules_run(tmp_path):
+    root = site_dcmqrscp(tmp_path)
+    write(root, "/etc/dcmtk/dcmqrscp.cfg", "AETable BEGIN\nARCHIVE1 /x RW (1, 1mb) nobody\n")
+    result = run(root)
+    assert result["checks"]["PACS-CFG-001"]["status"] == "error"
+    assert "AETable BEGIN without AETable END" in result["checks"]["PACS-CFG-001"]["detail"]
+    assert result["checks"]["PACS-CFG-009"]["status"] == "fail"
+
+
+def test_the_module_reads_nothing_it_would_need_to_change(tmp_path):
+    """Read-only: every file's bytes and times are the same after an audit."""
+    root = site_dcmqrscp(tmp_path)
+    harden_dcmqrscp(root)
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
+    run(root, peers=PEERS)
+    assert before == {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
+    assert Host(str(root)).enabled("pacsguard-tls-front")
