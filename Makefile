@@ -59,6 +59,7 @@ test: system $(STAMP) lint
 
 bench: system $(STAMP)
 	$(BIN)/python bench/probe_vs_nmap.py
+	$(BIN)/python bench/host_audit.py
 
 clean:
 	rm -rf $(VENV) reports .lab .pytest_cache .ruff_cache
