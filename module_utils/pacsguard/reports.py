@@ -37,11 +37,15 @@ def host_entry(name: str, probe_result: dict[str, Any] | None, error: str = "",
     probe_result = probe_result or {}
     if network and not error and not probe_result:
         error = "no probe result"
-    raw = ([{**f, "source": "network"} for f in probe_result.get("findings", [])] if not error else []) \
+    network_ok = network and not error
+    raw = ([{**f, "source": "network"} for f in probe_result.get("findings", [])] if network_ok else []) \
         + [{**f, "source": "host"} for f in host_result.get("findings", [])]
     findings = apply_waivers(raw, waivers or [], today)
     host_checks = host_result.get("checks", {})
-    if error:
+    errors = [text for text in (error, host_result.get("error", "")) if text]
+    if not network and not host_result:
+        errors.append("neither the network nor the host part ran")
+    if errors:
         verdict = "error"
     elif not network:
         verdict = "fail" if findings else "pass"
@@ -51,13 +55,14 @@ def host_entry(name: str, probe_result: dict[str, Any] | None, error: str = "",
         verdict = "fail"
     if verdict == "pass" and any(check["status"] == "error" for check in host_checks.values()):
         verdict = "inconclusive"
+    error = "; ".join(errors)
     return {
         "name": name,
         "verdict": verdict,
         "error": error,
         "parts": [part for part, ran in (("network", network), ("host", bool(host_result))) if ran],
-        "endpoint": probe_result.get("endpoint", {}) if not error else {},
-        "checks": {**(probe_result.get("checks", {}) if not error else {}), **host_checks},
+        "endpoint": probe_result.get("endpoint", {}) if network_ok else {},
+        "checks": {**(probe_result.get("checks", {}) if network_ok else {}), **host_checks},
         "findings": findings,
         "waivers": [w.as_dict() for w in waivers or []],
     }

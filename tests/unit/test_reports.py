@@ -107,3 +107,40 @@ def test_control_characters_in_details_keep_the_junit_file_valid():
     root = ET.fromstring(document)
     assert "\\x07" in document.decode() and "err\\x01or" in document.decode()
     assert root.get("errors") == "2"
+
+
+def _host_part(findings=(), checks=None, error=""):
+    checks = checks or {f.id: {"status": "fail", "detail": f.evidence} for f in findings}
+    return {"checks": checks, "findings": [f.as_dict() for f in findings], "error": error}
+
+
+def test_one_entry_holds_both_parts_each_finding_with_its_source():
+    drift = make_finding("PACS-CFG-011", "orthanc.json:330 modality 'x' admits X9 from 192.0.2.9")
+    probe = _result("pass", [], {"positive_control": {"status": "pass", "detail": "AC"}})
+    entry = host_entry("node", probe, host_result=_host_part([drift]))
+    assert entry["verdict"] == "fail" and entry["parts"] == ["network", "host"]
+    assert [(f["id"], f["source"]) for f in entry["findings"]] == [("PACS-CFG-011", "host")]
+    assert set(entry["checks"]) == {"positive_control", "PACS-CFG-011"}
+    assert build_report([entry], "high", True)["summary"]["gate"] == "fail"
+
+
+def test_the_host_part_alone_is_reported_without_a_probe_error():
+    entry = host_entry("node", None, network=False,
+                       host_result=_host_part(checks={"PACS-CFG-001": {"status": "pass", "detail": "ok"}}))
+    assert entry["verdict"] == "pass" and entry["error"] == "" and entry["parts"] == ["host"]
+    assert host_entry("node", None, network=False)["verdict"] == "error"   # nothing ran
+
+
+def test_a_probe_error_keeps_the_host_evidence_and_a_host_error_is_an_error():
+    secret = make_finding("PACS-CFG-008", "private key node.key is readable by every local user")
+    entry = host_entry("node", None, "vantage unreachable", host_result=_host_part([secret]))
+    assert entry["verdict"] == "error" and [f["id"] for f in entry["findings"]] == ["PACS-CFG-008"]
+    probe = _result("pass", [], {"positive_control": {"status": "pass", "detail": "AC"}})
+    unreachable = host_entry("node", probe, host_result=_host_part(error="host unreachable"))
+    assert unreachable["verdict"] == "error" and "host unreachable" in unreachable["error"]
+    unreadable = host_entry("node", probe, host_result=_host_part(
+        checks={"PACS-CFG-001": {"status": "error", "detail": "broken.json: line 3 column 15"}}))
+    assert unreadable["verdict"] == "inconclusive"
+    report = build_report([unreadable], "high", True)
+    assert report["summary"]["gate"] == "fail"
+    assert any("broken.json: line 3" in line for line in summary_lines(report))
