@@ -161,7 +161,7 @@ def main() -> None:
             "front_service": {"type": "str", "default": "pacsguard-tls-front"},
             "peers": {"type": "list", "elements": "dict"},
             "ae_title": {"type": "str", "default": ""},
-            "min_password_length": {"type": "int", "default": 12},
+            "min_password_length": {"type": "int", "default": 12, "no_log": False},
             "root": {"type": "path", "default": "/"},
         },
         supports_check_mode=True,

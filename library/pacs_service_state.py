@@ -88,7 +88,9 @@ missing:
   type: list
   elements: str
 checks:
-  description: PACS-CFG-014 with its status (pass, fail, skipped when the service is not running).
+  description: >-
+    PACS-CFG-014 with its status (pass, fail, skipped when the service is not running or systemd is
+    not the host's init system).
   returned: success
   type: dict
   sample: {"PACS-CFG-014": {"status": "fail", "detail": "orthanc runs an older configuration ..."}}
@@ -111,6 +113,7 @@ summary:
     /etc/orthanc/pacsguard.json (312 s after)
 """
 
+import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -119,7 +122,10 @@ from ansible.module_utils.pacsguard.service import PROPERTIES, ServiceState, com
 
 
 def _read(module: AnsibleModule, service: str, paths: list[str]) -> ServiceState:
-    """systemctl show for one service, compared with its files."""
+    """systemctl show for one service, compared with its files. On a host where systemd is not the
+    init system (sd_booted(3): no /run/systemd/system) no service of it runs."""
+    if not os.path.isdir("/run/systemd/system"):
+        return ServiceState(service, active=False)
     systemctl = module.get_bin_path("systemctl", required=True)
     rc, out, err = module.run_command(
         [systemctl, "show", service, *(f"--property={p}" for p in PROPERTIES)],

@@ -147,3 +147,34 @@ def test_audit_resolves_peers_that_refer_to_other_hosts(tmp_path, orthanc_harden
     assert run.returncode == 0, run.stdout[-3000:]
     document = json.loads((tmp_path / "reports" / "pacsguard-audit.json").read_text())
     assert document["hosts"][0]["checks"]["positive_control"]["status"] == "pass"
+
+
+DEBIAN_DEFAULTS = ["PACS-CFG-001", "PACS-CFG-002", "PACS-CFG-003", "PACS-CFG-007", "PACS-CFG-009",
+                   "PACS-CFG-010"]
+
+
+def test_audit_parts_by_tag_one_report_each(tmp_path, orthanc_hardened):
+    """--tags host: the configuration part alone, here on this machine's own Orthanc as Debian ships
+    it (the controller is the host: local connection); --tags probe: the network part alone."""
+    node = _node(orthanc_hardened, pacs_audit_host_enabled=True, ansible_connection="local",
+                 ansible_python_interpreter=sys.executable)
+    run, reports = _playbook(tmp_path, {"node": node}, "--tags", "host")
+    assert run.returncode != 0, run.stdout[-3000:]           # Debian's defaults fail the gate
+    host = json.loads((reports / "pacsguard-audit.json").read_text())["hosts"][0]
+    assert host["parts"] == ["host"] and host["error"] == "" and host["verdict"] == "fail"
+    assert sorted(f["id"] for f in host["findings"]) == DEBIAN_DEFAULTS
+    assert {f["source"] for f in host["findings"]} == {"host"}
+    assert host["checks"]["PACS-CFG-011"]["status"] == "pass"       # policy given, no modality listed
+    assert host["checks"]["PACS-CFG-014"]["status"] == "skipped"    # no systemd on this machine
+    assert "positive_control" not in host["checks"]
+    run, reports = _playbook(tmp_path, {"node": node}, "--tags", "probe", "-e", "pacs_audit_fail_on=critical")
+    assert run.returncode == 0, run.stdout[-3000:]
+    host = json.loads((reports / "pacsguard-audit.json").read_text())["hosts"][0]
+    assert host["parts"] == ["network"] and not any(k.startswith("PACS-CFG") for k in host["checks"])
+
+
+def test_a_role_tag_through_site_yml_writes_no_empty_report(tmp_path, orthanc_hardened):
+    """audit.yml with a tag of neither part (as site.yml --tags allowlist runs it): no report, no gate."""
+    run, reports = _playbook(tmp_path, {"node": _node(orthanc_hardened)}, "--tags", "allowlist")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert not (reports / "pacsguard-audit.json").exists()
