@@ -534,13 +534,13 @@ def test_dcmqrscp_as_sites_run_it_is_flagged(tmp_path):
 
 
 def test_dcmqrscp_hardened_as_the_roles_write_it_has_no_finding(tmp_path):
-    """dcmqrscp grants access per storage area: a policy it can express (every peer stores) leaves
-    nothing; a mixed one keeps the store grant the role warns about (test below)."""
+    """dcmqrscp grants access per storage area: the row lets every peer store when one must; that
+    follows from the policy (the role warns) and is noted in the check, not reported as drift."""
     root = site_dcmqrscp(tmp_path)
-    storing = [{**peer, "services": ["echo", "store", "find"]} for peer in PEERS]
-    harden_dcmqrscp(root, storing)
-    result = run(root, product="dcmqrscp", peers=storing, ae_title="ARCHIVE1")
+    harden_dcmqrscp(root)
+    result = run(root, product="dcmqrscp", peers=PEERS, ae_title="ARCHIVE1")
     assert failed(result) == [], result["findings"]
+    assert "RWS1 may store through row ARCHIVE1 (RW)" in result["checks"]["PACS-CFG-011"]["detail"]
     assert result["front"]["service"] == "pacsguard-tls-front.service"
 
 
@@ -559,7 +559,9 @@ def test_dcmqrscp_weakened_by_hand_is_named(tmp_path):
     assert (
         "admits VENDOR9 from 203.0.113.9, which the policy does not list" in checks["PACS-CFG-011"]["detail"]
     )
-    assert "lets RWS1 store, beyond its policy" in checks["PACS-CFG-011"]["detail"]
+    readers = [{**peer, "services": ["echo", "find"]} for peer in PEERS]
+    assert "lets its peers store; the policy gives none of them store" in run(root, peers=readers)[
+        "checks"]["PACS-CFG-011"]["detail"]
     assert "without -dhl" in checks["PACS-CFG-003"]["detail"]
     assert "requireCert=no" in checks["PACS-CFG-007"]["detail"]
     assert "node.key is readable by every local user" in checks["PACS-CFG-008"]["detail"]

@@ -140,23 +140,37 @@ def _is_ip(value: str) -> bool:
     return True
 
 
-def cfg011(node: Node, config: Config) -> common.Problems:
+def cfg011(node: Node, config: Config) -> tuple[common.Problems, list[str]]:
+    """Drift: what the file admits against what the policy renders to. dcmqrscp grants access per
+    row, so a row that must let one listed peer store lets all of its peers store: that follows from
+    the policy (the role warns about it) and is noted, not drift; a store grant no listed peer needs
+    is drift."""
     peers = {(str(p["ae_title"]), str(p["address"])): p for p in node.peers or []}
     problems: common.Problems = []
+    notes: list[str] = []
     for title, _storage, access, admitted in config.view.rows:
         where = config.line_of(title)
         if admitted is None:
             problems.append((f"{where} row {title} admits ANY calling AE, beyond the policy", None))
             continue
+        listed = []
         for ae, host, _port in sorted(set(admitted)):
             peer = peers.get((ae, host))
             if peer is None:
                 problems.append(
                     (f"{where} row {title} admits {ae} from {host}, which the policy does not list", None)
                 )
-            elif "W" in access and "store" not in peer.get("services", []):
-                problems.append((f"{where} row {title} ({access}) lets {ae} store, beyond its policy", None))
-    return problems
+            else:
+                listed.append(peer)
+        storing = [p for p in listed if "store" in p.get("services", [])]
+        if "W" in access and listed and not storing:
+            problems.append((f"{where} row {title} ({access}) lets its peers store; the policy gives "
+                             "none of them store", None))
+        elif "W" in access and storing:
+            notes += [f"{p['ae_title']} may store through row {title} ({access}), which its policy does "
+                      "not grant (dcmqrscp grants access per storage area)"
+                      for p in listed if p not in storing]
+    return problems, notes
 
 
 def cfg012(node: Node) -> tuple[common.Problems, list[str]]:
@@ -200,10 +214,11 @@ def run(node: Node, audit: Audit) -> None:
         if node.peers is None:
             audit.skip("PACS-CFG-011", "no policy given (pacs_peers): drift cannot be judged")
         else:
+            problems, notes = cfg011(node, config)
             audit.record(
                 "PACS-CFG-011",
-                cfg011(node, config),
-                "every admitted AE, address and store grant is in the policy",
+                problems,
+                "; ".join(["every admitted AE and address is in the policy", *notes]),
             )
         hostnames = sorted(
             {host for row in config.view.rows for _ae, host, _p in row[3] or [] if not _is_ip(host)}
