@@ -586,3 +586,16 @@ def test_the_module_reads_nothing_it_would_need_to_change(tmp_path):
     run(root, peers=PEERS)
     assert before == {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
     assert Host(str(root)).enabled("pacsguard-tls-front")
+
+
+def test_values_of_the_wrong_type_are_errors_of_their_rules_never_a_traceback(tmp_path):
+    root = debian_orthanc(tmp_path)
+    harden_orthanc(root)
+    set_keys(root, LuaScripts="route.lua", RegisteredUsers=["admin"], DicomModalities=[1, 2])
+    result = run(root, peers=PEERS)
+    assert "LuaScripts must be a JSON list, not str" in result["checks"]["PACS-CFG-006"]["detail"]
+    assert result["checks"]["PACS-CFG-003"]["status"] == "error"
+    assert result["checks"]["PACS-CFG-011"]["status"] == "error"
+    assert result["checks"]["PACS-CFG-002"]["status"] == "pass"      # the other rules still run
+    with pytest.raises(audit.HostAuditError, match=r"peers\[0\]: each peer needs ae_title and address"):
+        run(root, peers=[{"name": "ct"}])

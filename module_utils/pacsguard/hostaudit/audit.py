@@ -103,6 +103,10 @@ def run(
     min_password_length: int = 12,
 ) -> dict[str, Any]:
     """The whole configuration audit of one host, as plain data for the module and the report."""
+    for index, peer in enumerate(peers or []):
+        if not isinstance(peer, dict) or not peer.get("ae_title") or not peer.get("address"):
+            raise HostAuditError(f"peers[{index}]: each peer needs ae_title and address (the policy's "
+                                 "resolved peers)")
     host = Host(root)
     found, unit = discover(host, product, service)
     node = build_node(host, found, unit, config, front_service, peers, ae_title, min_password_length)

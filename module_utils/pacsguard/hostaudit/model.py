@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,10 @@ RULE_IDS: tuple[str, ...] = tuple(f"PACS-CFG-{n:03d}" for n in range(1, 14))
 
 class Unreadable(Exception):
     """A file a rule needs could not be read or parsed; the message names the file (and line)."""
+
+
+class Skipped(Exception):
+    """A rule does not apply here; the message says why."""
 
 
 @dataclass
@@ -76,6 +81,21 @@ class Audit:
         worst = max(severities, key=severity_rank) if severities else None
         self.checks[rule_id] = {"status": "fail", "detail": evidence}
         self.findings.append(make_finding(rule_id, evidence, worst))
+
+    def judge(self, rule_id: str, judge: Callable[[], tuple[list[tuple[str, str | None]], str]]) -> None:
+        """Run one rule: record its problems, its skip reason, or an error when the configuration
+        holds a value of a type the product would not accept either (never a traceback)."""
+        try:
+            problems, ok = judge()
+        except Skipped as exc:
+            self.skip(rule_id, str(exc))
+        except Unreadable as exc:
+            self.error(rule_id, str(exc))
+        except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
+            kind = type(exc).__name__
+            self.error(rule_id, f"the configuration holds a value of an unexpected type ({kind}: {exc})")
+        else:
+            self.record(rule_id, problems, ok)
 
     def skip(self, rule_id: str, reason: str) -> None:
         self.checks[rule_id] = {"status": "skipped", "detail": reason}

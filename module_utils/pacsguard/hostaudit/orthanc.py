@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..orthanc import OrthancConfigError, parse_file
 from . import common
-from .model import Audit, Node, Unreadable
+from .model import Audit, Node, Skipped, Unreadable
 from .versions import compare, upstream
 
 # Orthanc's built-in defaults for the keys the rules read (Orthanc 1.10 to 1.12, OrthancServer's
@@ -93,6 +94,14 @@ class Config:
             return f"{self.where[key]} {key} = {json.dumps(self.values[key])}"
         return f"{key} not set (Orthanc's default: {json.dumps(DEFAULTS.get(key))})"
 
+    def typed(self, key: str, kind: type) -> Any:
+        """A value that must be of ``kind`` (Orthanc refuses the file otherwise); Unreadable names it."""
+        value = self.get(key)
+        if value is not None and not isinstance(value, kind):
+            raise Unreadable(f"{self.where.get(key, key)} {key} must be a JSON {kind.__name__}, "
+                             f"not {type(value).__name__}")
+        return value
+
     def path(self, value: str) -> str:
         """A path from the configuration: relative ones are relative to the configuration's directory."""
         return value if os.path.isabs(value) else os.path.normpath(os.path.join(self.directory, value))
@@ -151,7 +160,7 @@ def _true(value: Any) -> bool:
 def _modalities(config: Config) -> dict[str, dict[str, Any]]:
     """DicomModalities as objects (the [AET, host, port] form gets every permission)."""
     out: dict[str, dict[str, Any]] = {}
-    for name, entry in (config.get("DicomModalities") or {}).items():
+    for name, entry in (config.typed("DicomModalities", dict) or {}).items():
         if isinstance(entry, list):
             out[name] = {"AET": entry[0] if entry else "", "Host": entry[1] if len(entry) > 1 else ""}
         elif isinstance(entry, dict):
@@ -209,7 +218,7 @@ def cfg005(node: Node, config: Config) -> tuple[common.Problems, str]:
                 None,
             )
         ], ""
-    users = config.get("RegisteredUsers") or {}
+    users = config.typed("RegisteredUsers", dict) or {}
     where = config.where.get("RegisteredUsers", "RegisteredUsers")
     if not users:
         if _version_at_least(node, NO_DEFAULT_USER) and "RegisteredUsers" in config.values:
@@ -244,10 +253,10 @@ def cfg006(node: Node, config: Config) -> common.Problems:
         for key in ("ExecuteLuaEnabled", "RestApiWriteToFileSystemEnabled")
         if _true(config.get(key))
     ]
-    scripts = list(config.get("LuaScripts") or [])
+    scripts = list(config.typed("LuaScripts", list) or [])
     python = config.get("PythonScript")
     scripts += [python] if isinstance(python, str) and python else []
-    plugins = [p for p in config.get("Plugins") or [] if isinstance(p, str)]
+    plugins = [p for p in config.typed("Plugins", list) or [] if isinstance(p, str)]
     for kind, paths in (("script", scripts), ("plugin path", plugins)):
         for value in paths:
             path = config.path(value)
@@ -275,7 +284,7 @@ def cfg007(node: Node, config: Config) -> common.Problems:
                     None,
                 )
             )
-        suites = config.get("DicomTlsCiphersAccepted") or []
+        suites = config.typed("DicomTlsCiphersAccepted", list) or []
         weak = [s for s in suites if isinstance(s, str) and not common.is_aead(s)]
         if not suites or weak:
             problems.append(
@@ -391,52 +400,50 @@ def cfg012(node: Node, config: Config) -> tuple[common.Problems, list[str]]:
     return problems, [path for _, path in named]
 
 
+def _rules(node: Node, config: Config) -> list[tuple[str, Callable[[], tuple[common.Problems, str]]]]:
+    """Each rule that reads the configuration, with its pass detail."""
+    shown = ", ".join(config.files) or "(none: built-in defaults)"
+
+    def cfg011_or_skip() -> tuple[common.Problems, str]:
+        if node.peers is None:
+            raise Skipped("no policy given (pacs_peers): drift cannot be judged")
+        return cfg011(node, config), "every modality and permission is in the policy"
+
+    def cfg012_or_skip() -> tuple[common.Problems, str]:
+        problems, named = cfg012(node, config)
+        if not named:
+            raise Skipped("no server certificate is configured (TLS off)")
+        return problems, "certificate valid, SHA-2, strong key: " + ", ".join(named)
+
+    return [
+        ("PACS-CFG-001", lambda: (cfg001(node, config), f"no DicomAlwaysAllow* is true ({shown})")),
+        ("PACS-CFG-002", lambda: (cfg002(node, config), config.show("DicomCheckCalledAet"))),
+        ("PACS-CFG-003", lambda: (cfg003(node, config), "every modality is bound to its Host and "
+                                  "DicomCheckModalityHost is true")),
+        ("PACS-CFG-004", lambda: (cfg004(node, config), "the allowlist and peers are only in files")),
+        ("PACS-CFG-005", lambda: cfg005(node, config)),
+        ("PACS-CFG-006", lambda: (cfg006(node, config), "no Lua over REST, no file-system writes over "
+                                  "REST, scripts and plugins not writable by the service")),
+        ("PACS-CFG-007", lambda: (cfg007(node, config), "mutual DICOM TLS, TLS 1.2 or later")),
+        ("PACS-CFG-008", lambda: (cfg008(node, config), "configuration not writable by the service, "
+                                  "credentials and keys not readable by others")),
+        ("PACS-CFG-010", lambda: (cfg010(node, config), "WebDAV off, peers verified, logs de-identified")),
+        ("PACS-CFG-011", cfg011_or_skip),
+        ("PACS-CFG-012", cfg012_or_skip),
+    ]
+
+
 def run(node: Node, audit: Audit) -> None:
-    """Every PACS-CFG rule over Orthanc's configuration."""
+    """Every PACS-CFG rule over Orthanc's configuration; a value of the wrong type is an error of
+    the rules that read it, never a traceback."""
     try:
         config: Config = node.need_config()
     except Unreadable as exc:
         for rule in ("001", "002", "003", "004", "005", "006", "007", "008", "010", "011", "012"):
             audit.error(f"PACS-CFG-{rule}", f"Orthanc's configuration is not usable: {exc}")
-        config = None
-    if config is not None:
-        shown = ", ".join(config.files) or "(none: built-in defaults)"
-        audit.record("PACS-CFG-001", cfg001(node, config), f"no DicomAlwaysAllow* is true ({shown})")
-        audit.record("PACS-CFG-002", cfg002(node, config), config.show("DicomCheckCalledAet"))
-        audit.record(
-            "PACS-CFG-003",
-            cfg003(node, config),
-            "every modality is bound to its Host and DicomCheckModalityHost is true",
-        )
-        audit.record("PACS-CFG-004", cfg004(node, config), "the allowlist and peers are only in files")
-        problems, detail = cfg005(node, config)
-        audit.record("PACS-CFG-005", problems, detail)
-        audit.record(
-            "PACS-CFG-006",
-            cfg006(node, config),
-            "no Lua over REST, no file-system writes "
-            "over REST, scripts and plugins not writable by the service",
-        )
-        audit.record("PACS-CFG-007", cfg007(node, config), "mutual DICOM TLS, TLS 1.2 or later")
-        audit.record(
-            "PACS-CFG-008",
-            cfg008(node, config),
-            "configuration not writable by the service, credentials and keys not readable by others",
-        )
-        audit.record("PACS-CFG-010", cfg010(node, config), "WebDAV off, peers verified, logs de-identified")
-        if node.peers is None:
-            audit.skip("PACS-CFG-011", "no policy given (pacs_peers): drift cannot be judged")
-        else:
-            audit.record(
-                "PACS-CFG-011", cfg011(node, config), "every modality and permission is in the policy"
-            )
-        problems, named = cfg012(node, config)
-        if not named:
-            audit.skip("PACS-CFG-012", "no server certificate is configured (TLS off)")
-        else:
-            audit.record(
-                "PACS-CFG-012", problems, "certificate valid, SHA-2, strong key: " + ", ".join(named)
-            )
+    else:
+        for rule, judge in _rules(node, config):
+            audit.judge(rule, judge)
     if node.unit:
         audit.record("PACS-CFG-009", cfg009(node), f"{node.unit.name} runs as {node.user} in the sandbox")
     else:
