@@ -53,10 +53,6 @@ options:
     description: The node's own AE title from the policy.
     type: str
     default: ""
-  min_password_length:
-    description: The shortest REST password PACS-CFG-005 accepts.
-    type: int
-    default: 12
   root:
     description: Audit the host mounted at this directory (a container's root file system, an image).
     type: path
@@ -161,7 +157,6 @@ def main() -> None:
             "front_service": {"type": "str", "default": "pacsguard-tls-front"},
             "peers": {"type": "list", "elements": "dict"},
             "ae_title": {"type": "str", "default": ""},
-            "min_password_length": {"type": "int", "default": 12, "no_log": False},
             "root": {"type": "path", "default": "/"},
         },
         supports_check_mode=True,
@@ -178,7 +173,6 @@ def main() -> None:
             front_service=params["front_service"],
             peers=params["peers"],
             ae_title=params["ae_title"],
-            min_password_length=params["min_password_length"],
         )
     except HostAuditError as exc:
         module.fail_json(msg=str(exc))

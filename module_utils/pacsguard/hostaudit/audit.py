@@ -65,7 +65,6 @@ def build_node(
     front_service: str = FRONT_SERVICE,
     peers: list[dict[str, Any]] | None = None,
     ae_title: str = "",
-    min_password_length: int = 12,
 ) -> Node:
     """Read everything the rules judge: version, configuration, service user, TLS front."""
     rules = RULES[product]
@@ -76,7 +75,6 @@ def build_node(
         unit,
         peers=peers,
         ae_title=ae_title,
-        min_password_length=min_password_length,
     )
     path = config or (rules.config_path(unit.argv) if unit else "") or DEFAULT_CONFIG[product]
     if product == "orthanc" and not path and not unit:
@@ -100,7 +98,6 @@ def run(
     front_service: str = FRONT_SERVICE,
     peers: list[dict[str, Any]] | None = None,
     ae_title: str = "",
-    min_password_length: int = 12,
 ) -> dict[str, Any]:
     """The whole configuration audit of one host, as plain data for the module and the report."""
     for index, peer in enumerate(peers or []):
@@ -109,7 +106,7 @@ def run(
                                  "resolved peers)")
     host = Host(root)
     found, unit = discover(host, product, service)
-    node = build_node(host, found, unit, config, front_service, peers, ae_title, min_password_length)
+    node = build_node(host, found, unit, config, front_service, peers, ae_title)
     audit = Audit()
     RULES[found].run(node, audit)
     package = PACKAGES[found]

@@ -48,7 +48,6 @@ class Node:
     front: Front | None = None
     peers: list[dict[str, Any]] | None = None
     ae_title: str = ""
-    min_password_length: int = 12
 
     def need_config(self) -> Any:
         """The parsed configuration, or Unreadable with the reason (rules that need it error)."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..orthanc import OrthancConfigError, parse_file
+from ..policy import MIN_PASSWORD_LENGTH, WEAK_PASSWORDS
 from . import common
 from .model import Audit, Node, Skipped, Unreadable
 from .versions import compare, upstream
@@ -67,8 +68,6 @@ MODALITY_FLAGS = {
     "AllowGet": "get",
     "AllowMove": "move",
 }
-# Credentials documented or created by the product (user, password): never accepted.
-DEFAULT_CREDENTIALS = frozenset({("orthanc", "orthanc"), ("alice", "alicePassword"), ("bob", "bobPassword")})
 # Versions where behaviour changes (Orthanc NEWS).
 NATIVE_TLS_SETTINGS = "1.12.4"  # DicomTlsMinimumProtocolVersion, DicomTlsCiphersAccepted
 NO_DEFAULT_USER = "1.12.9"  # no orthanc/orthanc when RegisteredUsers is present but empty
@@ -234,15 +233,12 @@ def cfg005(node: Node, config: Config) -> tuple[common.Problems, str]:
     problems: common.Problems = []
     for user, password in sorted(users.items()):
         password = password if isinstance(password, str) else ""
-        if (user, password) in DEFAULT_CREDENTIALS or password == user:
+        # the same judgement as the policy check before hardening (policy.py)
+        if password.lower() in WEAK_PASSWORDS or password.lower() == str(user).lower():
             problems.append((f"{where} user {user!r} has a default or well-known password", None))
-        elif len(password) < node.min_password_length:
+        elif len(password) < MIN_PASSWORD_LENGTH:
             problems.append(
-                (
-                    f"{where} user {user!r} has a password shorter than "
-                    f"{node.min_password_length} characters",
-                    None,
-                )
+                (f"{where} user {user!r} has a password shorter than {MIN_PASSWORD_LENGTH} characters", None)
             )
     return problems, f"remote REST access needs credentials; {len(users)} user(s), none weak"
 
