@@ -484,11 +484,10 @@ ROLE_UNIT = (
     "[Service]\nUser=dcmtk\nGroup=dcmtk\nExecStart=/usr/bin/dcmqrscp --disable-host-lookup --config "
     "/etc/dcmtk/dcmqrscp.cfg\nNoNewPrivileges=yes\nPrivateTmp=yes\nProtectSystem=strict\nProtectHome=yes\n"
 )
-FRONT = (
+FRONT_GLOBAL = (
     "setuid = stunnel4\nsetgid = stunnel4\ncert = /etc/pacsguard/tls/node.crt\n"
     "key = /etc/pacsguard/tls/node.key\nverifyChain = yes\nrequireCert = yes\nsslVersionMin = TLSv1.2\n"
-    "ciphers = ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256\n\n[peer-ct]\naccept = 0.0.0.0:104\n"
-    "connect = 127.0.0.1:11113\n"
+    "ciphers = ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256\n"
 )
 FRONT_UNIT = (
     "[Service]\nExecStart=/usr/bin/stunnel4 /etc/pacsguard/tls-front.conf\nNoNewPrivileges=yes\n"
@@ -508,19 +507,28 @@ def site_dcmqrscp(root: Path) -> Path:
 
 
 def harden_dcmqrscp(root: Path, peers=PEERS) -> None:
-    """What pacs_dcmqrscp and pacs_tls_front write (the allowlist through the role's own engine)."""
+    """What pacs_dcmqrscp and pacs_tls_front write: dcmqrscp admits each peer at the loopback address
+    the front's service for it connects from (the allowlist through the role's own engine)."""
+    routes = [
+        {**peer, "address": f"127.0.100.{index}"}
+        for index, peer in enumerate(sorted(peers, key=lambda p: p["name"]), 1)
+    ]
     config = dcmqrscp_cfg.parse((root / "etc/dcmtk/dcmqrscp.cfg").read_text())
-    dcmqrscp_cfg.apply_peers(config, "ARCHIVE1", "/var/lib/dcmtk/db/ARCHIVE1", peers)
+    dcmqrscp_cfg.apply_peers(config, "ARCHIVE1", "/var/lib/dcmtk/db/ARCHIVE1", routes)
     write(root, "/etc/dcmtk/dcmqrscp.cfg", dcmqrscp_cfg.render(config), mode=0o640)
     write(root, "/etc/systemd/system/dcmqrscp.service", ROLE_UNIT)
     certificate(root, "node")
-    write(root, "/etc/pacsguard/tls-front.conf", FRONT)
-    write(root, "/etc/systemd/system/pacsguard-tls-front.service", FRONT_UNIT)
-    os.symlink(
-        "../pacsguard-tls-front.service",
-        write(root, "/etc/systemd/system/multi-user.target.wants/.keep", "").parent
-        / "pacsguard-tls-front.service",
+    services = "".join(
+        f"\n; {r['name']}: {r['ae_title']} from {dict((p['name'], p['address']) for p in peers)[r['name']]}"
+        f"\n[peer-{r['name']}]\naccept = 0.0.0.0:{42000 + i}\nconnect = 127.0.0.1:11113\n"
+        f"local = {r['address']}\n"
+        for i, r in enumerate(routes)
     )
+    write(root, "/etc/pacsguard/tls-front.conf", FRONT_GLOBAL + services)
+    write(root, "/etc/systemd/system/pacsguard-tls-front.service", FRONT_UNIT)
+    wants = root / "etc/systemd/system/multi-user.target.wants"
+    wants.mkdir(parents=True, exist_ok=True)
+    os.symlink("../pacsguard-tls-front.service", wants / "pacsguard-tls-front.service")
 
 
 def test_dcmqrscp_as_sites_run_it_is_flagged(tmp_path):
@@ -552,7 +560,8 @@ def test_dcmqrscp_weakened_by_hand_is_named(tmp_path):
     row = next(line for line in text.splitlines() if line.startswith("ARCHIVE1 "))
     cfg.write_text(text.replace(row, row + ", (VENDOR9, 203.0.113.9, 104)"))
     write(root, "/etc/systemd/system/dcmqrscp.service", ROLE_UNIT.replace("--disable-host-lookup ", ""))
-    write(root, "/etc/pacsguard/tls-front.conf", FRONT.replace("requireCert = yes", "requireCert = no"))
+    front = root / "etc/pacsguard/tls-front.conf"
+    front.write_text(front.read_text().replace("requireCert = yes", "requireCert = no"))
     os.chmod(root / "etc/pacsguard/tls/node.key", 0o644)
     result = run(root, peers=PEERS)
     checks = result["checks"]
@@ -560,8 +569,10 @@ def test_dcmqrscp_weakened_by_hand_is_named(tmp_path):
         "admits VENDOR9 from 203.0.113.9, which the policy does not list" in checks["PACS-CFG-011"]["detail"]
     )
     readers = [{**peer, "services": ["echo", "find"]} for peer in PEERS]
-    assert "lets its peers store; the policy gives none of them store" in run(root, peers=readers)[
-        "checks"]["PACS-CFG-011"]["detail"]
+    assert (
+        "lets its peers store; the policy gives none of them store"
+        in run(root, peers=readers)["checks"]["PACS-CFG-011"]["detail"]
+    )
     assert "without -dhl" in checks["PACS-CFG-003"]["detail"]
     assert "requireCert=no" in checks["PACS-CFG-007"]["detail"]
     assert "node.key is readable by every local user" in checks["PACS-CFG-008"]["detail"]
@@ -596,6 +607,6 @@ def test_values_of_the_wrong_type_are_errors_of_their_rules_never_a_traceback(tm
     assert "LuaScripts must be a JSON list, not str" in result["checks"]["PACS-CFG-006"]["detail"]
     assert result["checks"]["PACS-CFG-003"]["status"] == "error"
     assert result["checks"]["PACS-CFG-011"]["status"] == "error"
-    assert result["checks"]["PACS-CFG-002"]["status"] == "pass"      # the other rules still run
+    assert result["checks"]["PACS-CFG-002"]["status"] == "pass"  # the other rules still run
     with pytest.raises(audit.HostAuditError, match=r"peers\[0\]: each peer needs ae_title and address"):
         run(root, peers=[{"name": "ct"}])

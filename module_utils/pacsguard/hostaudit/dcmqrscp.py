@@ -146,6 +146,15 @@ def cfg011(node: Node, config: Config) -> tuple[common.Problems, list[str]]:
     the policy (the role warns about it) and is noted, not drift; a store grant no listed peer needs
     is drift."""
     peers = {(str(p["ae_title"]), str(p["address"])): p for p in node.peers or []}
+    # Behind pacsguard's TLS front dcmqrscp sees each peer at the loopback address of the front's
+    # service for it ([peer-NAME], local = ...): that address stands for the policy's peer NAME.
+    by_name = {str(p.get("name", "")): p for p in node.peers or []}
+    if node.front and not node.front.error:
+        for section, opts in node.front.services.items():
+            if section.startswith("peer-") and opts.get("local"):
+                peer = by_name.get(section[len("peer-"):])
+                if peer is not None:
+                    peers[(str(peer["ae_title"]), opts["local"])] = peer
     problems: common.Problems = []
     notes: list[str] = []
     for title, _storage, access, admitted in config.view.rows:
