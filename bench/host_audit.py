@@ -34,23 +34,33 @@ def best(action) -> float:
 
 def adhoc(module: str, args: str) -> None:
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
-    run = subprocess.run([str(Path(sys.executable).parent / "ansible"), "localhost", "-c", "local",
-                          "-m", module, "-a", args], cwd=ROOT, env=env, capture_output=True, text=True)
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible"), "localhost", "-c", "local", "-m", module, "-a", args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if run.returncode != 0:
         raise SystemExit(f"ansible -m {module} failed:\n{run.stdout[-2000:]}")
 
 
 def main() -> None:
     result = audit.run()
-    print(f"host: {result['product']} {result['version']}, {len(result['config_files'])} configuration "
-          f"files, {len(result['checks'])} rules, {len(result['findings'])} findings")
+    print(
+        f"host: {result['product']} {result['version']}, {len(result['config_files'])} configuration "
+        f"files, {len(result['checks'])} rules, {len(result['findings'])} findings"
+    )
     engine = best(audit.run)
     module = best(lambda: adhoc("pacs_host_audit", "product=orthanc"))
     floor = best(lambda: adhoc("ansible.builtin.stat", "path=/etc/orthanc/orthanc.json"))
     print(f"{'engine in-process (hostaudit.audit.run)':<52} {engine * 1000:8.1f} ms")
     print(f"{'ansible -m pacs_host_audit (the user path)':<52} {module * 1000:8.1f} ms")
     print(f"{'ansible -m ansible.builtin.stat (peer: any module)':<52} {floor * 1000:8.1f} ms")
-    print(f"ratio module/peer {module / floor:.2f}x; the rules themselves are {engine / module:.1%} of the module call")
+    print(
+        f"ratio module/peer {module / floor:.2f}x; "
+        f"the rules themselves are {engine / module:.1%} of the module call"
+    )
 
 
 if __name__ == "__main__":
