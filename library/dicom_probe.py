@@ -33,17 +33,15 @@ requirements:
   - cryptography
 options:
   host:
-    description: Address of the DICOM endpoint.
+    description: Address of the DICOM endpoint (or O(targets) for many).
     type: str
-    required: true
   port:
     description: DICOM (or DICOM TLS) port.
     type: int
     default: 104
   called_ae_title:
-    description: The node's own AE title (PS3.5 AE, 1-16 characters).
+    description: The node's own AE title (PS3.5 AE, 1-16 characters). Required with O(host).
     type: str
-    required: true
   calling_ae_title:
     description:
       - An allowlisted AE title bound to the probe's source address, used as the positive control.
@@ -102,6 +100,19 @@ options:
     type: str
     choices: [inside, outside]
     default: inside
+  targets:
+    description:
+      - Many endpoints probed concurrently in this one call (instead of O(host)), each with its own
+        options (every option above but O(targets) and O(workers)) and a C(name) its result is
+        returned under in RV(probes). A target whose options are unusable gets its own C(error);
+        the others are probed.
+      - This is how the audit probes every node that shares a vantage (one process, not one per node).
+    type: list
+    elements: dict
+  workers:
+    description: How many endpoints of O(targets) are probed at the same time.
+    type: int
+    default: 32
 attributes:
   check_mode:
     support: full
@@ -131,6 +142,13 @@ EXAMPLES = r"""
     called_ae_title: ARCHIVE1
     position: outside
   delegate_to: rogue-vlan-host
+
+- name: Probe two archives in one call
+  dicom_probe:
+    targets:
+      - {name: archive-1, host: 10.20.0.5, port: 4242, called_ae_title: ARCHIVE1}
+      - {name: archive-2, host: 10.20.0.6, port: 104, called_ae_title: ARCHIVE2}
+  register: probes
 """
 
 RETURN = r"""
@@ -185,6 +203,13 @@ duration:
   returned: always
   type: float
   sample: 0.31
+probes:
+  description:
+    - With O(targets), each target's result by its C(name) (the keys above), or C(error) (and
+      C(verdict) C(error)) when its options were unusable. The top-level keys are then absent.
+  returned: with O(targets)
+  type: dict
+  sample: {"archive-1": {"verdict": "fail", "findings": [], "checks": {}, "endpoint": {}, "duration": 0.3}}
 """
 
 import traceback
@@ -193,16 +218,17 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.pacsguard.products import DICOM_PORT
 
 try:
-    from ansible.module_utils.pacsguard.probe import ProbeInputError, Target, probe
+    from ansible.module_utils.pacsguard.probe import ProbeInputError, Target, probe, probe_many
 except ImportError:
     PROBE_IMPORT_ERROR: str | None = traceback.format_exc()
 else:
     PROBE_IMPORT_ERROR = None
 
-ARGUMENT_SPEC = {
-    "host": {"type": "str", "required": True},
+# The options of one endpoint: the module's own with O(host), each entry's with O(targets).
+TARGET_SPEC = {
+    "host": {"type": "str"},
     "port": {"type": "int", "default": DICOM_PORT},
-    "called_ae_title": {"type": "str", "required": True},
+    "called_ae_title": {"type": "str"},
     "calling_ae_title": {"type": "str"},
     "foreign_ae_title": {"type": "str"},
     "peers": {"type": "list", "elements": "dict", "default": []},
@@ -217,6 +243,39 @@ ARGUMENT_SPEC = {
     "deadline": {"type": "float", "default": 0},
     "position": {"type": "str", "default": "inside", "choices": ["inside", "outside"]},
 }
+ARGUMENT_SPEC = {
+    **TARGET_SPEC,
+    "targets": {"type": "list", "elements": "dict",
+                "options": {"name": {"type": "str", "required": True},
+                            **{key: {**spec, "required": key in ("host", "called_ae_title")}
+                               for key, spec in TARGET_SPEC.items()}}},
+    "workers": {"type": "int", "default": 32},
+}
+
+
+def _target(params: dict) -> Target:
+    """A Target from one endpoint's options (ProbeInputError names a bad one)."""
+    options = {key: params[key] for key in TARGET_SPEC}
+    options["peers"] = tuple(options["peers"] or ())
+    target = Target(**options)
+    target.validate()
+    return target
+
+
+def _many(module: AnsibleModule) -> None:
+    """Probe every target concurrently; each gets its own result or its own error."""
+    results: dict[str, dict] = {}
+    valid: dict[str, Target] = {}
+    for entry in module.params["targets"]:
+        if entry["name"] in results or entry["name"] in valid:
+            module.fail_json(msg=f"targets: the name {entry['name']!r} is given twice")
+        try:
+            valid[entry["name"]] = _target(entry)
+        except ProbeInputError as exc:
+            results[entry["name"]] = {"verdict": "error", "error": str(exc)}
+    for name, result in zip(valid, probe_many(list(valid.values()), module.params["workers"]), strict=True):
+        results[name] = result.as_dict()
+    module.exit_json(changed=False, probes=results)
 
 
 def main() -> None:
@@ -224,14 +283,17 @@ def main() -> None:
         argument_spec=ARGUMENT_SPEC,
         supports_check_mode=True,
         required_together=[("tls_client_certificate", "tls_client_key")],
+        required_one_of=[("host", "targets")],
+        mutually_exclusive=[("host", "targets")],
+        required_by={"host": "called_ae_title"},
     )
     if PROBE_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("pynetdicom, pydicom and cryptography"),
                          exception=PROBE_IMPORT_ERROR)
-    params = dict(module.params)
-    params["peers"] = tuple(params["peers"] or ())
+    if module.params["targets"] is not None:
+        _many(module)
     try:
-        result = probe(Target(**params))
+        result = probe(_target(module.params))
     except ProbeInputError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, **result.as_dict())

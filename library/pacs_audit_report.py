@@ -30,6 +30,19 @@ options:
         A waiver without a reason or an end date is refused, and no report is written."
     type: dict
     required: true
+  probes:
+    description:
+      - Network probe results by host name, for outcomes without their own C(result) (the
+        C(probes) of M(dicom_probe) calls with O(dicom_probe#module:targets), one per vantage). A
+        result with C(error) is that host's probe error.
+    type: dict
+    default: {}
+  vantage_errors:
+    description:
+      - Why a vantage's probe call did not run (vantage unreachable, module failure), by vantage; an
+        outcome whose C(vantage) is listed and that has no probe result is an error with that reason.
+    type: dict
+    default: {}
   directory:
     description: Where the reports go; created when missing.
     type: path
@@ -110,6 +123,8 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "results": {"type": "dict", "required": True},
+            "probes": {"type": "dict", "default": {}},
+            "vantage_errors": {"type": "dict", "default": {}},
             "directory": {"type": "path", "required": True},
             "basename": {"type": "str", "default": "pacsguard-audit"},
             "fail_on": {"type": "str", "default": "high",
@@ -124,7 +139,11 @@ def main() -> None:
     problems = []
     for name, outcome in sorted(module.params["results"].items()):
         outcome = outcome or {}
-        probe_result = outcome.get("result") or {}
+        probe_result = outcome.get("result") or module.params["probes"].get(name) or {}
+        vantage_error = module.params["vantage_errors"].get(outcome.get("vantage") or "")
+        if not outcome.get("error") and (probe_result.get("error") or (not probe_result and vantage_error)):
+            reason = probe_result.get("error") or f"vantage {outcome['vantage']}: {vantage_error}"
+            outcome, probe_result = {**outcome, "error": reason}, {}
         # network false: the run left the probe out (--tags host); only the host part is reported.
         network = outcome.get("network", True) is not False
         error = outcome.get("error") or ("" if probe_result.get("checks") or not network else

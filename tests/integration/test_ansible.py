@@ -178,3 +178,55 @@ def test_a_role_tag_through_site_yml_writes_no_empty_report(tmp_path, orthanc_ha
     run, reports = _playbook(tmp_path, {"node": _node(orthanc_hardened)}, "--tags", "allowlist")
     assert run.returncode == 0, run.stdout[-3000:]
     assert not (reports / "pacsguard-audit.json").exists()
+
+
+def test_nodes_of_each_vantage_are_probed_together_and_keep_their_own_result(tmp_path, orthanc_default,
+                                                                             orthanc_hardened):
+    """Three nodes, three vantages: the controller (inside), another host (outside: any open port is
+    PACS-FW-001) and a vantage that cannot be reached (its node is an error, the others go on)."""
+    inventory = tmp_path / "inventory.yml"
+    hosts = {"open": _node(orthanc_default),
+             "seen-from-outside": _node(orthanc_hardened, pacs_audit_vantage="rogue",
+                                        pacs_audit_position="outside"),
+             "behind-dead-vantage": _node(orthanc_hardened, pacs_audit_vantage="dead")}
+    inventory.write_text(yaml.safe_dump({"all": {"children": {
+        "pacs": {"hosts": hosts},
+        "vantages": {"hosts": {"rogue": {"ansible_connection": "local",
+                                         "ansible_python_interpreter": sys.executable},
+                               "dead": {"ansible_host": "127.0.0.1", "ansible_port": 1,
+                                        "ansible_connection": "ssh"}}}}}}))
+    run = subprocess.run(
+        [str(BIN / "ansible-playbook"), "-i", str(inventory), "playbooks/audit.yml",
+         "-e", f"pacs_audit_report_dir={tmp_path / 'reports'}"],
+        cwd=ROOT, env={**ENV, "ANSIBLE_STDOUT_CALLBACK": "default"}, capture_output=True, text=True,
+        timeout=300)
+    assert run.returncode != 0
+    # one probe task call per vantage, not per node
+    assert run.stdout.count("TASK [pacs_audit : Probe every node of this vantage in one call") == 1
+    document = json.loads((tmp_path / "reports" / "pacsguard-audit.json").read_text())
+    report = {h["name"]: h for h in document["hosts"]}
+    assert report["open"]["verdict"] == "fail"
+    assert "PACS-NET-001" in {f["id"] for f in report["open"]["findings"]}
+    outside = report["seen-from-outside"]
+    assert "PACS-FW-001" in {f["id"] for f in outside["findings"]}
+    assert report["open"]["checks"]["PACS-FW-001"]["status"] == "skipped"     # its own position: inside
+    assert report["behind-dead-vantage"]["verdict"] == "error"
+    assert report["behind-dead-vantage"]["error"].startswith("vantage dead: ")
+
+
+def test_many_targets_in_one_call_each_with_its_own_result_or_error(dcmqrscp_open):
+    """dicom_probe targets: one process probes several endpoints; a target with unusable options
+    gets its own error, the others are probed."""
+    args = json.dumps({"targets": [
+        {"name": "open", "host": "127.0.0.1", "port": dcmqrscp_open.port, "called_ae_title": "DCMQRSCP",
+         "calling_ae_title": "CT01", "timeout": 3},
+        {"name": "bad", "host": "127.0.0.1", "port": dcmqrscp_open.port,
+         "called_ae_title": "ABCDEFGHIJKLMNOPQ"},
+        {"name": "closed", "host": "127.0.0.1", "port": 9, "called_ae_title": "DCMQRSCP", "timeout": 1}]})
+    result = adhoc(args)
+    probes = result["probes"]
+    assert result["changed"] is False and set(probes) == {"open", "bad", "closed"}
+    assert "PACS-NET-001" in {f["id"] for f in probes["open"]["findings"]}
+    assert probes["bad"] == {"verdict": "error", "error": "called_ae_title 'ABCDEFGHIJKLMNOPQ' is 17 "
+                                                          "characters long; at most 16 (PS3.5 6.2)"}
+    assert probes["closed"]["endpoint"]["reachable"] is False
