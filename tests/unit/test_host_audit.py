@@ -610,3 +610,21 @@ def test_values_of_the_wrong_type_are_errors_of_their_rules_never_a_traceback(tm
     assert result["checks"]["PACS-CFG-002"]["status"] == "pass"  # the other rules still run
     with pytest.raises(audit.HostAuditError, match=r"peers\[0\]: each peer needs ae_title and address"):
         run(root, peers=[{"name": "ct"}])
+
+
+def test_dcmqrscp_own_tls_options_are_judged(tmp_path):
+    """DCMTK 3.6.9's dcmqrscp speaks TLS itself (+tls KEY CERT): its profile and peer-certificate
+    options on the unit's command line decide PACS-CFG-007; its key and certificate are read too."""
+    root = site_dcmqrscp(tmp_path)
+    cert, key = certificate(root, "node")
+    native = ROLE_UNIT.replace("--config", f"+tls {key} {cert} +cf {cert} --config")
+    write(root, "/etc/systemd/system/dcmqrscp.service", native)
+    result = run(root)
+    assert result["checks"]["PACS-CFG-007"]["status"] == "pass"
+    assert result["checks"]["PACS-CFG-012"]["status"] == "pass"
+    write(root, "/etc/systemd/system/dcmqrscp.service", native.replace("+tls", "+px -vc +tls"))
+    os.chmod(root / key.lstrip("/"), 0o644)
+    result = run(root)
+    assert "+px: the downgrading BCP 195 profile" in result["checks"]["PACS-CFG-007"]["detail"]
+    assert "-vc: a peer without a certificate is accepted" in result["checks"]["PACS-CFG-007"]["detail"]
+    assert "node.key is readable by every local user" in result["checks"]["PACS-CFG-008"]["detail"]

@@ -22,11 +22,10 @@ _HOST_LOOKUP_OFF = ("-dhl", "--disable-host-lookup")
 # dcmqrscp's own TLS (DCMTK 3.6.9): options that weaken it.
 _WEAK_TLS = {
     "+px": "the downgrading BCP 195 profile (TLS 1.0/1.1)",
-    "+pn": "no TLS profile (any suite)",
+    "+pn": "authenticated but unencrypted communication",
     "-ic": "peer certificates ignored",
     "-vc": "a peer without a certificate is accepted",
-    "+pa": "authentication-only suites (no encryption)",
-    "+pl": "the legacy profile",
+    "+pa": "the retired AES profile (RSA key exchange, CBC)",
 }
 
 
