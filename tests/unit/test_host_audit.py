@@ -19,6 +19,7 @@ from cryptography.x509.oid import NameOID
 
 from pacsguard import dcmqrscp as dcmqrscp_cfg
 from pacsguard import orthanc as orthanc_cfg
+from pacsguard import tlsfacts
 from pacsguard.hostaudit import audit, common, versions
 from pacsguard.hostaudit.host import Host
 
@@ -46,7 +47,6 @@ PEERS = [
         "tls": True,
     },
 ]
-SANDBOX = "[Service]\nNoNewPrivileges=yes\nPrivateTmp=yes\nProtectSystem=full\nProtectHome=yes\n"
 
 
 # -- building hosts ------------------------------------------------------------------------------
@@ -166,17 +166,23 @@ def harden_orthanc(root: Path, **extra) -> None:
     files = orthanc_cfg.load_dir(str(directory))
     for name, text in orthanc_cfg.plan(files, settings, "pacsguard.json").texts.items():
         write(root, f"/etc/orthanc/{name}", text, mode=0o640)
-    write(
-        root,
-        "/etc/pacsguard/orthanc-openssl.cnf",
-        "openssl_conf = a\n[a]\nssl_conf = b\n[b]\nsystem_default = c\n[c]\nMinProtocol = TLSv1.2\n",
-    )
-    write(
-        root,
-        "/etc/systemd/system/orthanc.service.d/pacsguard-tls.conf",
-        "[Service]\nEnvironment=OPENSSL_CONF=/etc/pacsguard/orthanc-openssl.cnf\n",
-    )
-    write(root, "/etc/systemd/system/orthanc.service.d/pacsguard-sandbox.conf", SANDBOX)
+    # the role's drop-ins and OpenSSL policy, from its own templates
+    role = {
+        "pacs_policy_resolved": role_policy(PEERS),
+        "pacs_orthanc_openssl_conf": "/etc/pacsguard/orthanc-openssl.cnf",
+    }
+    for target, template in (
+        ("/etc/pacsguard/orthanc-openssl.cnf", "etc/pacsguard/orthanc-openssl.cnf.j2"),
+        (
+            "/etc/systemd/system/orthanc.service.d/pacsguard-tls.conf",
+            "etc/systemd/system/orthanc.service.d/pacsguard-tls.conf.j2",
+        ),
+        (
+            "/etc/systemd/system/orthanc.service.d/pacsguard-sandbox.conf",
+            "etc/systemd/system/orthanc.service.d/pacsguard-sandbox.conf.j2",
+        ),
+    ):
+        write(root, target, render_role_template("pacs_orthanc", template, **role))
 
 
 def set_keys(root: Path, **settings) -> None:
@@ -480,19 +486,32 @@ def test_product_found_from_any_unit_and_a_config_file_on_its_command_line(tmp_p
 
 # -- dcmqrscp -------------------------------------------------------------------------------------
 SITE_UNIT = "[Service]\nExecStart=/usr/bin/dcmqrscp -c /etc/dcmtk/dcmqrscp.cfg\n"
-ROLE_UNIT = (
-    "[Service]\nUser=dcmtk\nGroup=dcmtk\nExecStart=/usr/bin/dcmqrscp --disable-host-lookup --config "
-    "/etc/dcmtk/dcmqrscp.cfg\nNoNewPrivileges=yes\nPrivateTmp=yes\nProtectSystem=strict\nProtectHome=yes\n"
-)
-FRONT_GLOBAL = (
-    "setuid = stunnel4\nsetgid = stunnel4\ncert = /etc/pacsguard/tls/node.crt\n"
-    "key = /etc/pacsguard/tls/node.key\nverifyChain = yes\nrequireCert = yes\nsslVersionMin = TLSv1.2\n"
-    "ciphers = ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256\n"
-)
-FRONT_UNIT = (
-    "[Service]\nExecStart=/usr/bin/stunnel4 /etc/pacsguard/tls-front.conf\nNoNewPrivileges=yes\n"
-    "PrivateTmp=yes\nProtectSystem=strict\nProtectHome=yes\n"
-)
+ROLES = Path(__file__).resolve().parents[2] / "roles"
+
+
+def render_role_template(role: str, template: str, **variables) -> str:
+    """A role's own template rendered with Ansible's own filters, as the role renders it."""
+    import jinja2
+    from ansible.plugins.filter.core import FilterModule
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(ROLES / role / "templates")),
+        trim_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters.update(FilterModule().filters())
+    return env.get_template(template).render(ansible_managed="managed by pacsguard", **variables)
+
+
+def role_policy(peers, listen_port: int = 11113) -> dict:
+    """The parts of pacs_policy_resolved the dcmqrscp and front templates read."""
+    return {
+        "tls": {"require_client_certificate": True, "min_version": "TLSv1.2", "profile": tlsfacts.profile()},
+        "plaintext_port": 11113,
+        "listen_port": listen_port,
+        "peers": peers,
+    }
 
 
 def site_dcmqrscp(root: Path) -> Path:
@@ -507,25 +526,61 @@ def site_dcmqrscp(root: Path) -> Path:
 
 
 def harden_dcmqrscp(root: Path, peers=PEERS) -> None:
-    """What pacs_dcmqrscp and pacs_tls_front write: dcmqrscp admits each peer at the loopback address
-    the front's service for it connects from (the allowlist through the role's own engine)."""
+    """What pacs_dcmqrscp and pacs_tls_front write, from their own templates and writer: dcmqrscp
+    admits each peer at the loopback address the front's service for it connects from."""
     routes = [
-        {**peer, "address": f"127.0.100.{index}"}
-        for index, peer in enumerate(sorted(peers, key=lambda p: p["name"]), 1)
+        {
+            "name": p["name"],
+            "ae_title": p["ae_title"],
+            "address": p["address"],
+            "front_port": 41100 + i,
+            "source": f"127.77.0.{i + 1}",
+        }
+        for i, p in enumerate(sorted(peers, key=lambda p: p["name"]))
     ]
     config = dcmqrscp_cfg.parse((root / "etc/dcmtk/dcmqrscp.cfg").read_text())
-    dcmqrscp_cfg.apply_peers(config, "ARCHIVE1", "/var/lib/dcmtk/db/ARCHIVE1", routes)
+    as_seen = [
+        {**peer, "address": next(r["source"] for r in routes if r["name"] == peer["name"])} for peer in peers
+    ]
+    dcmqrscp_cfg.apply_peers(config, "ARCHIVE1", "/var/lib/dcmtk/db/ARCHIVE1", as_seen)
     write(root, "/etc/dcmtk/dcmqrscp.cfg", dcmqrscp_cfg.render(config), mode=0o640)
-    write(root, "/etc/systemd/system/dcmqrscp.service", ROLE_UNIT)
-    certificate(root, "node")
-    services = "".join(
-        f"\n; {r['name']}: {r['ae_title']} from {dict((p['name'], p['address']) for p in peers)[r['name']]}"
-        f"\n[peer-{r['name']}]\naccept = 0.0.0.0:{42000 + i}\nconnect = 127.0.0.1:11113\n"
-        f"local = {r['address']}\n"
-        for i, r in enumerate(routes)
+    policy = role_policy(peers)
+    write(
+        root,
+        "/etc/systemd/system/dcmqrscp.service",
+        render_role_template(
+            "pacs_dcmqrscp",
+            "etc/systemd/system/dcmqrscp.service.j2",
+            pacs_policy_resolved=policy,
+            pacs_dcmqrscp_config="/etc/dcmtk/dcmqrscp.cfg",
+            pacs_dcmqrscp_user="dcmtk",
+            pacs_dcmqrscp_group="dcmtk",
+            pacs_dcmqrscp_allowlist={"storage": "/var/lib/dcmtk/db/ARCHIVE1"},
+            pacs_dcmqrscp_storage_root="/var/lib/dcmtk/db",
+        ),
     )
-    write(root, "/etc/pacsguard/tls-front.conf", FRONT_GLOBAL + services)
-    write(root, "/etc/systemd/system/pacsguard-tls-front.service", FRONT_UNIT)
+    certificate(root, "node")
+    front = {
+        "pacs_policy_resolved": policy,
+        "pacs_tls_front_user": "stunnel4",
+        "pacs_tls_front_group": "stunnel4",
+        "pacs_tls_front_config": "/etc/pacsguard/tls-front.conf",
+        "pacs_tls_front_routes": routes,
+        "pacs_tls_dir": "/etc/pacsguard/tls",
+        "pacs_tls_certificate_name": "node.crt",
+        "pacs_tls_private_key_name": "node.key",
+        "pacs_tls_ca_name": "trusted-ca.crt",
+    }
+    write(
+        root,
+        "/etc/pacsguard/tls-front.conf",
+        render_role_template("pacs_tls_front", "etc/pacsguard/tls-front.conf.j2", **front),
+    )
+    write(
+        root,
+        "/etc/systemd/system/pacsguard-tls-front.service",
+        render_role_template("pacs_tls_front", "etc/systemd/system/pacsguard-tls-front.service.j2", **front),
+    )
     wants = root / "etc/systemd/system/multi-user.target.wants"
     wants.mkdir(parents=True, exist_ok=True)
     os.symlink("../pacsguard-tls-front.service", wants / "pacsguard-tls-front.service")
@@ -559,7 +614,8 @@ def test_dcmqrscp_weakened_by_hand_is_named(tmp_path):
     text = cfg.read_text()
     row = next(line for line in text.splitlines() if line.startswith("ARCHIVE1 "))
     cfg.write_text(text.replace(row, row + ", (VENDOR9, 203.0.113.9, 104)"))
-    write(root, "/etc/systemd/system/dcmqrscp.service", ROLE_UNIT.replace("--disable-host-lookup ", ""))
+    unit = root / "etc/systemd/system/dcmqrscp.service"
+    unit.write_text(unit.read_text().replace("--disable-host-lookup ", ""))
     front = root / "etc/pacsguard/tls-front.conf"
     front.write_text(front.read_text().replace("requireCert = yes", "requireCert = no"))
     os.chmod(root / "etc/pacsguard/tls/node.key", 0o644)
@@ -617,7 +673,10 @@ def test_dcmqrscp_own_tls_options_are_judged(tmp_path):
     options on the unit's command line decide PACS-CFG-007; its key and certificate are read too."""
     root = site_dcmqrscp(tmp_path)
     cert, key = certificate(root, "node")
-    native = ROLE_UNIT.replace("--config", f"+tls {key} {cert} +cf {cert} --config")
+    harden_dcmqrscp(root)
+    os.remove(root / "etc/systemd/system/multi-user.target.wants/pacsguard-tls-front.service")
+    unit = (root / "etc/systemd/system/dcmqrscp.service").read_text()
+    native = unit.replace("--config", f"+tls {key} {cert} +cf {cert} --config")
     write(root, "/etc/systemd/system/dcmqrscp.service", native)
     result = run(root)
     assert result["checks"]["PACS-CFG-007"]["status"] == "pass"
