@@ -230,3 +230,17 @@ def test_many_targets_in_one_call_each_with_its_own_result_or_error(dcmqrscp_ope
     assert probes["bad"] == {"verdict": "error", "error": "called_ae_title 'ABCDEFGHIJKLMNOPQ' is 17 "
                                                           "characters long; at most 16 (PS3.5 6.2)"}
     assert probes["closed"]["endpoint"]["reachable"] is False
+
+
+def test_a_host_part_that_cannot_reach_its_host_is_an_error_and_the_report_is_written(tmp_path,
+                                                                                     orthanc_hardened):
+    """Both parts on, no SSH to the node (a pipeline that forgot --tags probe): the node is an error
+    entry saying so, with its network findings kept out of the gate's doubt; the report exists."""
+    node = _node(orthanc_hardened, pacs_audit_host_enabled=True, ansible_connection="ssh",
+                 ansible_port=1)
+    run, reports = _playbook(tmp_path, {"node": node})
+    assert run.returncode != 0, run.stdout[-3000:]
+    host = json.loads((reports / "pacsguard-audit.json").read_text())["hosts"][0]
+    assert host["verdict"] == "error" and host["parts"] == ["network", "host"]
+    assert "configuration audit: host unreachable" in host["error"]
+    assert host["checks"]["positive_control"]["status"] == "pass"     # the network part still ran

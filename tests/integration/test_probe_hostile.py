@@ -162,11 +162,14 @@ def test_dcmtk_storescp_is_reported_not_failed(workdir):
 def test_audit_playbook_reports_every_host_when_one_is_hostile(tmp_path, dcmqrscp_open):
     server = hostile.start("dribble_accept")
     peers = [{"name": "ct", "ae_title": "CT01", "address": "127.0.0.1"}]
+    # loopback processes, not hosts: the network part only
     hosts = {
         "hostile": {"ansible_host": "127.0.0.1", "pacs_product": "dcmqrscp", "pacs_ae_title": "HOSTILE",
-                    "pacs_dicom_port": server.port, "pacs_peers": peers, "pacs_audit_timeout": 1},
+                    "pacs_dicom_port": server.port, "pacs_peers": peers, "pacs_audit_timeout": 1,
+                    "pacs_audit_host_enabled": False},
         "open": {"ansible_host": "127.0.0.1", "pacs_product": "dcmqrscp", "pacs_ae_title": "DCMQRSCP",
-                 "pacs_dicom_port": dcmqrscp_open.port, "pacs_peers": peers, "pacs_audit_timeout": 3},
+                 "pacs_dicom_port": dcmqrscp_open.port, "pacs_peers": peers, "pacs_audit_timeout": 3,
+                 "pacs_audit_host_enabled": False},
     }
     try:
         started = time.monotonic()
