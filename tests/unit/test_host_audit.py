@@ -687,3 +687,26 @@ def test_dcmqrscp_own_tls_options_are_judged(tmp_path):
     assert "+px: the downgrading BCP 195 profile" in result["checks"]["PACS-CFG-007"]["detail"]
     assert "-vc: a peer without a certificate is accepted" in result["checks"]["PACS-CFG-007"]["detail"]
     assert "node.key is readable by every local user" in result["checks"]["PACS-CFG-008"]["detail"]
+
+
+def test_a_fifo_or_a_huge_file_where_a_file_is_expected_is_an_error_never_a_hang(tmp_path):
+    """A configuration may name anything: a FIFO would block a plain read for ever, a device never
+    ends. The audit reads regular files of sane size only and names what it refused."""
+    root = debian_orthanc(tmp_path)
+    harden_orthanc(root)
+    os.mkfifo(root / "etc/orthanc/zz-pipe.json")
+    os.mkfifo(root / "etc/systemd/system/orthanc.service.d/zz-pipe.conf")
+    cert = root / "etc/pacsguard/tls/node.crt"
+    cert.unlink()
+    os.mkfifo(cert)
+    result = run(root)  # returns: nothing blocks on a FIFO
+    assert (
+        "cannot read /etc/orthanc/zz-pipe.json: not a regular file"
+        in result["checks"]["PACS-CFG-001"]["detail"]
+    )
+    assert result["checks"]["PACS-CFG-009"]["status"] == "pass"  # the FIFO drop-in is not read
+    os.remove(root / "etc/orthanc/zz-pipe.json")
+    assert "node.crt: not a regular file" in run(root)["checks"]["PACS-CFG-012"]["detail"]
+    with open(root / "etc/orthanc/zz-big.json", "wb") as handle:
+        handle.truncate(17 * 2**20)
+    assert "larger than 16 MiB" in run(root)["checks"]["PACS-CFG-002"]["detail"]

@@ -6,6 +6,7 @@ a container and on a mounted image (``root``), and never changes anything.
 
 from __future__ import annotations
 
+import errno
 import glob
 import os
 import shlex
@@ -20,6 +21,8 @@ UNIT_DIRS = (
     "/lib/systemd/system",
     "/usr/lib/systemd/system",
 )
+# The largest file the audit reads (configuration files, units, certificates are far smaller).
+MAX_READ = 16 * 2**20
 # Keys whose every assignment adds a value (an empty assignment resets the list).
 _LIST_KEYS = frozenset({"ExecStart", "Environment", "EnvironmentFile", "ReadWritePaths"})
 
@@ -101,12 +104,20 @@ class Host:
         return os.path.join(self.root, host_path.lstrip("/"))
 
     def read(self, host_path: str) -> str:
-        with open(self.path(host_path), encoding="utf-8", errors="replace") as handle:
-            return handle.read()
+        return self.read_bytes(host_path).decode("utf-8", errors="replace")
 
     def read_bytes(self, host_path: str) -> bytes:
-        with open(self.path(host_path), "rb") as handle:
-            return handle.read()
+        """A regular file's bytes. Anything a configuration may name that is not one (a FIFO would
+        block the audit for ever, a device never ends) or that is larger than MAX_READ is refused
+        with an OSError naming why, which the rules report as an error of that file."""
+        fd = os.open(self.path(host_path), os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise OSError(errno.EINVAL, "not a regular file")
+            if info.st_size > MAX_READ:
+                raise OSError(errno.EFBIG, f"larger than {MAX_READ // 2**20} MiB")
+            return handle.read(MAX_READ + 1)[:MAX_READ]
 
     def exists(self, host_path: str) -> bool:
         return os.path.exists(self.path(host_path))
@@ -132,14 +143,18 @@ class Host:
         path = next((f"{d}/{name}" for d in UNIT_DIRS if os.path.isfile(self.path(f"{d}/{name}"))), "")
         if not path:
             return None
-        service = parse_unit(self.read(path))
         dropins: dict[str, str] = {}
         for directory in reversed(UNIT_DIRS):
             for found in self.glob(f"{directory}/{name}.d/*.conf"):
                 dropins[os.path.basename(found)] = found
-        ordered = [dropins[key] for key in sorted(dropins)]
-        for dropin in ordered:
-            parse_unit(self.read(dropin), service)
+        # systemd reads only regular files: neither does the audit (a FIFO would block it)
+        ordered = [dropins[key] for key in sorted(dropins) if os.path.isfile(self.path(dropins[key]))]
+        try:
+            service = parse_unit(self.read(path))
+            for dropin in ordered:
+                parse_unit(self.read(dropin), service)
+        except OSError:
+            return None
         return Unit(name, path, ordered, service)
 
     def enabled(self, name: str) -> bool:
@@ -193,8 +208,8 @@ class Host:
                 pass
         return self._users.get(name)
 
-    def group_ids(self, user: str) -> set[int]:
-        """Every group id ``user`` belongs to (primary and supplementary)."""
+    def _group_table(self) -> dict[str, tuple[int, list[str]]]:
+        """/etc/group as name -> (gid, members), read once."""
         if self._groups is None:
             self._groups = {}
             try:
@@ -204,14 +219,18 @@ class Host:
                         self._groups[parts[0]] = (int(parts[2]), parts[3].split(",") if parts[3] else [])
             except OSError:
                 pass
+        return self._groups
+
+    def group_ids(self, user: str) -> set[int]:
+        """Every group id ``user`` belongs to (primary and supplementary)."""
+        table = self._group_table()
         known = self.user(user)
         ids = {known[1]} if known else set()
-        ids |= {gid for gid, members in self._groups.values() if user in members}
+        ids |= {gid for gid, members in table.values() if user in members}
         return ids
 
     def group_id(self, name: str) -> int | None:
-        self.group_ids(name)
-        entry = (self._groups or {}).get(name)
+        entry = self._group_table().get(name)
         return entry[0] if entry else None
 
     def writable_by(self, host_path: str, user: str, group: str = "") -> bool:
