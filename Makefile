@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: all venv system images demo demo-audit test unit integration molecule lint bench clean
+.PHONY: all venv system images demo demo-audit test unit integration molecule lint sanity collection bench clean
 
 all: test
 
@@ -34,10 +34,19 @@ demo: images
 demo-audit: system $(STAMP)
 	$(BIN)/python lab/demo_audit.py
 
+# The collection pacsguard.pacs, built from this tree (tools/build_collection.py): dist/*.tar.gz.
+collection: $(STAMP)
+	$(BIN)/python tools/build_collection.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check library module_utils lab tests bench tools molecule
 	$(BIN)/ansible-lint --offline playbooks roles molecule
 	$(BIN)/python tools/module_docs.py
+	$(MAKE) sanity
+
+# ansible-test sanity on the built collection, installed, with this Python (tools/sanity.py).
+sanity: system $(STAMP)
+	$(BIN)/python tools/sanity.py
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
@@ -62,4 +71,4 @@ bench: system $(STAMP)
 	$(BIN)/python bench/host_audit.py
 
 clean:
-	rm -rf $(VENV) reports .lab .pytest_cache .ruff_cache
+	rm -rf $(VENV) reports .lab .pytest_cache .ruff_cache build dist

@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: (c) 2026, pacsguard maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible module: write dcmqrscp's peer allowlist (HostTable, AETable) from a peer list."""
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ description:
     nothing is written. AE titles and addresses that dcmqrscp.cfg cannot carry as one token are
     refused; a row too long for one line lists its peers through group entries."
 version_added: "0.1.0"
-author: pacsguard
+author: pacsguard maintainers (@pacsguard)
 options:
   path:
     description: The configuration file.

@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: (c) 2026, pacsguard maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible module: audit one DICOM endpoint from the network. Logic: module_utils/pacsguard."""
 
 from __future__ import annotations
@@ -26,33 +28,33 @@ description:
     HTTP body read (4 MiB); a service the server does not offer is reported as such, not as a failure.
   - Never changes anything.
 version_added: "0.1.0"
-author: pacsguard
+author: pacsguard maintainers (@pacsguard)
 requirements:
   - pynetdicom >= 3.0
   - pydicom >= 3.0
   - cryptography
 options:
-  host:
+  host: &host
     description: Address of the DICOM endpoint (or O(targets) for many).
     type: str
-  port:
+  port: &port
     description: DICOM (or DICOM TLS) port.
     type: int
     default: 104
-  called_ae_title:
+  called_ae_title: &called_ae_title
     description: The node's own AE title (PS3.5 AE, 1-16 characters). Required with O(host).
     type: str
-  calling_ae_title:
+  calling_ae_title: &calling_ae_title
     description:
       - An allowlisted AE title bound to the probe's source address, used as the positive control.
       - When omitted, taken from I(peers) (the peer whose address holds the probe's source address).
     type: str
-  foreign_ae_title:
+  foreign_ae_title: &foreign_ae_title
     description:
       - An allowlisted AE title bound to another address; accepting it from here is PACS-NET-006.
       - When omitted, taken from I(peers).
     type: str
-  peers:
+  peers: &peers
     description:
       - The policy's peer list (C(pacs_peers)); C(ae_title) and C(address) choose
         I(calling_ae_title) and I(foreign_ae_title), and the calling peer's C(services) are what
@@ -60,40 +62,40 @@ options:
     type: list
     elements: dict
     default: []
-  bind_address:
+  bind_address: &bind_address
     description: Source address of the probe's connections (DICOM and web).
     type: str
-  tls_ca:
+  tls_ca: &tls_ca
     description: PEM file of the CA(s) that sign the server certificate; verifies the server when given.
     type: path
-  tls_client_certificate:
+  tls_client_certificate: &tls_client_certificate
     description: PEM client certificate of an allowlisted peer, for the positive control over mutual TLS.
     type: path
-  tls_client_key:
+  tls_client_key: &tls_client_key
     description: PEM private key of I(tls_client_certificate).
     type: path
-  tls_server_name:
+  tls_server_name: &tls_server_name
     description: Name to check in the server certificate (with I(tls_ca)); no name check when omitted.
     type: str
-  web_url:
+  web_url: &web_url
     description: Base URL of the product's web/REST API (e.g. Orthanc's), for PACS-WEB-001/002.
     type: str
-  timeout:
+  timeout: &timeout
     description: Seconds for each network wait (connect, TLS handshake, ACSE, DIMSE, HTTP).
     type: float
     default: 5
-  deadline:
+  deadline: &deadline
     description:
       - Seconds the whole run may take, after which it stops and returns what it observed, with
         the checks not done marked C(error).
       - 0 derives it as O(timeout) x the number of network checks (16, or 18 with O(web_url)) + 2.
     type: float
     default: 0
-  intrusive:
+  intrusive: &intrusive
     description: Also try a C-STORE of a synthetic, clearly labelled object as an unknown AE (PACS-NET-005).
     type: bool
     default: false
-  position:
+  position: &position
     description:
       - C(inside) when the probe runs from an allowed address; C(outside) when it runs from a
         position the firewall should stop (then any open port is PACS-FW-001).
@@ -109,6 +111,27 @@ options:
       - This is how the audit probes every node that shares a vantage (one process, not one per node).
     type: list
     elements: dict
+    suboptions:
+      name:
+        description: The name the target's result is returned under in RV(probes) (the inventory host).
+        type: str
+        required: true
+      host: {<<: *host, required: true}
+      called_ae_title: {<<: *called_ae_title, required: true}
+      port: *port
+      calling_ae_title: *calling_ae_title
+      foreign_ae_title: *foreign_ae_title
+      peers: *peers
+      bind_address: *bind_address
+      tls_ca: *tls_ca
+      tls_client_certificate: *tls_client_certificate
+      tls_client_key: *tls_client_key
+      tls_server_name: *tls_server_name
+      web_url: *web_url
+      timeout: *timeout
+      deadline: *deadline
+      intrusive: *intrusive
+      position: *position
   workers:
     description: How many endpoints of O(targets) are probed at the same time.
     type: int
@@ -119,6 +142,7 @@ attributes:
     description: The module never changes anything; it runs the same in check mode.
   diff_mode:
     support: none
+    description: Changes nothing.
 """
 
 EXAMPLES = r"""
@@ -218,11 +242,17 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.pacsguard.products import DICOM_PORT
 
 try:
-    from ansible.module_utils.pacsguard.probe import ProbeInputError, Target, probe, probe_many
+    from ansible.module_utils.pacsguard.probe import (
+        LIBRARY_IMPORT_ERROR,
+        ProbeInputError,
+        Target,
+        probe,
+        probe_many,
+    )
 except ImportError:
     PROBE_IMPORT_ERROR: str | None = traceback.format_exc()
 else:
-    PROBE_IMPORT_ERROR = None
+    PROBE_IMPORT_ERROR = LIBRARY_IMPORT_ERROR
 
 # The options of one endpoint: the module's own with O(host), each entry's with O(targets).
 TARGET_SPEC = {

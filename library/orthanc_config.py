@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: (c) 2026, pacsguard maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible module: set keys in Orthanc's configuration directory, idempotently and atomically."""
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ description:
     a URL or C(HttpProxy).
   - A new file is created with its mode, owner and group already set, never readable by others.
 version_added: "0.1.0"
-author: pacsguard
+author: pacsguard maintainers (@pacsguard)
 options:
   path:
     description: Orthanc's configuration directory.

@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: (c) 2026, pacsguard maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible module: write the audit's JSON and JUnit reports and decide the gate."""
 
 from __future__ import annotations
@@ -15,15 +17,15 @@ description:
     the module reports C(changed=false) and writes them in check mode too (a CI job running the
     audit with C(--check) still gets its reports).
 version_added: "0.1.0"
-author: pacsguard
+author: pacsguard maintainers (@pacsguard)
 options:
   results:
     description:
       - Host name to its outcome, a dict with C(result) (the registered C(dicom_probe) result),
         C(error) (why the probe could not run), C(waivers), C(host) (the checks and findings of
-        M(pacs_host_audit) and M(pacs_service_state) read on the host) and C(network) (false when the
-        run left the network probe out, for example C(--tags host)). An empty outcome counts as an
-        error.
+        M(pacsguard.pacs.pacs_host_audit) and M(pacsguard.pacs.pacs_service_state) read on the
+        host) and C(network) (false when the run left the network probe out, for example
+        C(--tags host)). An empty outcome counts as an error.
       - "C(waivers) is a list of C(rule) (a rule ID), C(reason) and C(expires) (a date): a finding of
         that rule on that host is reported as waived, with its reason, and does not fail the gate
         until the expiry date; from then on it counts again, and the summary says the waiver ran out.
@@ -33,8 +35,9 @@ options:
   probes:
     description:
       - Network probe results by host name, for outcomes without their own C(result) (the
-        C(probes) of M(dicom_probe) calls with O(dicom_probe#module:targets), one per vantage). A
-        result with C(error) is that host's probe error.
+        C(probes) of M(pacsguard.pacs.dicom_probe) calls with
+        O(pacsguard.pacs.dicom_probe#module:targets), one per vantage). A result with C(error) is
+        that host's probe error.
     type: dict
     default: {}
   vantage_errors:
@@ -44,7 +47,9 @@ options:
     type: dict
     default: {}
   directory:
-    description: Where the reports go; created when missing.
+    description:
+      - Where the reports go; created when missing. Give an absolute path; a relative one is taken
+        from the directory the module runs in, which for a local connection is the playbook's.
     type: path
     required: true
   basename:
@@ -66,6 +71,7 @@ attributes:
     description: Same behaviour in check mode (reports are output, not host state).
   diff_mode:
     support: none
+    description: The reports are the run's output, written anew each run, not state to diff.
 """
 
 EXAMPLES = r"""
@@ -101,6 +107,7 @@ paths:
   sample: {"json": "reports/pacsguard-audit.json", "junit": "reports/pacsguard-audit.junit.xml"}
 """
 
+import os
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule
@@ -156,7 +163,7 @@ def main() -> None:
         module.fail_json(msg="waivers are not valid, no report was written: " + "; ".join(problems))
     report = build_report(hosts, module.params["fail_on"], module.params["fail_on_inconclusive"])
     try:
-        paths = write_reports(report, module.params["directory"], module.params["basename"])
+        paths = write_reports(report, os.path.abspath(module.params["directory"]), module.params["basename"])
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     except OSError as exc:

@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: (c) 2026, pacsguard maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible module: the PACS-CFG configuration audit, run on the PACS host itself."""
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ module: pacs_host_audit
 short_description: Audit a PACS node's own configuration on the host (PACS-CFG rules)
 description:
   - Reads the PACS product's configuration the way the product does and reports the PACS-CFG-001 to
-    PACS-CFG-013 rules in the finding model of M(dicom_probe) (rule, severity, title, evidence,
+    PACS-CFG-013 rules in the finding model of M(pacsguard.pacs.dicom_probe) (rule, severity, title, evidence,
     remediation, references), with a status for every rule in RV(checks).
   - "The product is found from systemd: the unit that runs it (C(orthanc.service), C(dcmqrscp.service),
     or any unit whose C(ExecStart) runs C(Orthanc) or C(dcmqrscp)), its command line (Orthanc's
@@ -25,7 +27,7 @@ description:
     line; the other rules still run.
   - Read-only. Needs to read the product's configuration and keys (run it with become).
 version_added: "0.4.0"
-author: pacsguard
+author: pacsguard maintainers (@pacsguard)
 options:
   product:
     description: The product to audit; detected when omitted.

@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: (c) 2026, pacsguard maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible module: check a PACS node's policy (peers, AE titles, TLS material) before any change."""
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ description:
     and EC keys 256+; min_version is TLSv1.2 or TLSv1.3."
   - Never changes anything.
 version_added: "0.1.0"
-author: pacsguard
+author: pacsguard maintainers (@pacsguard)
 options:
   product:
     description:
@@ -168,6 +170,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 try:
     from ansible.module_utils.pacsguard.policy import check_policy
+    from ansible.module_utils.pacsguard.tlscheck import LIBRARY_IMPORT_ERROR as CRYPTOGRAPHY_IMPORT_ERROR
 except ImportError:
     POLICY_IMPORT_ERROR: str | None = traceback.format_exc()
 else:
@@ -233,13 +236,22 @@ def _many(module: AnsibleModule) -> None:
     module.exit_json(changed=False, policies=policies)
 
 
+def _with_tls(params: dict) -> bool:
+    """Whether any policy given configures TLS (its material is read with cryptography)."""
+    nodes = params["nodes"]
+    policies = nodes.values() if isinstance(nodes, dict) else [params]
+    return any(isinstance(policy, dict) and policy.get("tls") for policy in policies)
+
+
 def main() -> None:
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
                            required_one_of=[("product", "nodes")],
                            mutually_exclusive=[("product", "nodes")],
                            required_together=[("product", "ae_title")])
     if POLICY_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("cryptography"), exception=POLICY_IMPORT_ERROR)
+        module.fail_json(msg=missing_required_lib("pacsguard's module_utils"), exception=POLICY_IMPORT_ERROR)
+    if CRYPTOGRAPHY_IMPORT_ERROR and _with_tls(module.params):
+        module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
     if module.params["nodes"] is not None:
         _many(module)
     report = check_policy(_prepared(module, dict(module.params)))

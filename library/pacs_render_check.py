@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: (c) 2026, pacsguard maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible module: read a rendered configuration back and refuse it unless it says what was meant."""
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ description:
     C(local) as meant and nothing else), the global options given in O(options), and no C(exec),
     C(client), C(include) or C(pty) anywhere."
 version_added: "0.2.0"
-author: pacsguard
+author: pacsguard maintainers (@pacsguard)
 options:
   language:
     description: The program whose rules apply.

@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: (c) 2026, pacsguard maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible module: does a service run the configuration its files hold, or is a restart pending?"""
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ description:
     sees that the policy on disk is not the policy in force.
   - Read-only. With O(warn=true) a pending restart is also a warning of the run.
 version_added: "0.3.0"
-author: pacsguard
+author: pacsguard maintainers (@pacsguard)
 options:
   service:
     description: The systemd service name.

@@ -257,7 +257,6 @@ def open_rows(config: Config) -> list[str]:
     return [row.ae_title for row in config.rows if row.admits_any()]
 
 
-
 # -- reading the file back as dcmqrscp does -------------------------------------------------------
 @dataclass
 class View:

@@ -12,24 +12,36 @@ from __future__ import annotations
 
 import ssl
 import time
+import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
-import pynetdicom.ae
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
-from pynetdicom import AE, evt
-from pynetdicom.pdu import A_ABORT_RQ, A_ASSOCIATE_AC, A_ASSOCIATE_RJ
-from pynetdicom.sop_class import (
-    ModalityWorklistInformationFind,
-    PatientRootQueryRetrieveInformationModelFind,
-    SecondaryCaptureImageStorage,
-    StudyRootQueryRetrieveInformationModelFind,
-    StudyRootQueryRetrieveInformationModelGet,
-    StudyRootQueryRetrieveInformationModelMove,
-    Verification,
-)
-from pynetdicom.transport import AssociationSocket
+try:
+    import pynetdicom.ae
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
+    from pynetdicom import AE, evt
+    from pynetdicom.pdu import A_ABORT_RQ, A_ASSOCIATE_AC, A_ASSOCIATE_RJ
+    from pynetdicom.sop_class import (
+        ModalityWorklistInformationFind,
+        PatientRootQueryRetrieveInformationModelFind,
+        SecondaryCaptureImageStorage,
+        StudyRootQueryRetrieveInformationModelFind,
+        StudyRootQueryRetrieveInformationModelGet,
+        StudyRootQueryRetrieveInformationModelMove,
+        Verification,
+    )
+    from pynetdicom.transport import AssociationSocket
+except ImportError:
+    # The module reports missing_required_lib with this; importing the package stays possible.
+    LIBRARY_IMPORT_ERROR: str | None = traceback.format_exc()
+    # names used at import time below
+    AssociationSocket = object
+    ExplicitVRLittleEndian = ImplicitVRLittleEndian = None
+    StudyRootQueryRetrieveInformationModelFind = StudyRootQueryRetrieveInformationModelGet = None
+    StudyRootQueryRetrieveInformationModelMove = ModalityWorklistInformationFind = None
+else:
+    LIBRARY_IMPORT_ERROR = None
 
 from . import bounded
 
@@ -62,7 +74,8 @@ class _BoundedSocket(AssociationSocket):
 
 
 # The requestor side of AE.associate() builds its socket from this name (pynetdicom 3.0).
-pynetdicom.ae.AssociationSocket = _BoundedSocket  # type: ignore[misc]
+if LIBRARY_IMPORT_ERROR is None:
+    pynetdicom.ae.AssociationSocket = _BoundedSocket  # type: ignore[misc]
 
 
 @dataclass

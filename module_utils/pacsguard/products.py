@@ -34,9 +34,9 @@ def default(product: Any, key: str) -> Any:
 # defaults; tests/unit/test_products.py keeps the two equal). The audit reads them on the host to
 # tell whether a restart is pending (PACS-CFG-014).
 HOST_SERVICES: dict[str, list[dict[str, Any]]] = {
-    "orthanc": [{"service": "orthanc", "paths": ["/etc/orthanc/*.json",
-                                                  "/etc/pacsguard/orthanc-openssl.cnf",
-                                                  "/etc/pacsguard/tls"]}],
+    "orthanc": [{"service": "orthanc",
+                 "paths": ["/etc/orthanc/*.json", "/etc/pacsguard/orthanc-openssl.cnf",
+                           "/etc/pacsguard/tls"]}],
     "dcmqrscp": [{"service": "dcmqrscp", "paths": ["/etc/dcmtk/dcmqrscp.cfg"]},
                  {"service": "pacsguard-tls-front", "paths": ["/etc/pacsguard/tls-front.conf",
                                                               "/etc/pacsguard/tls"]}],

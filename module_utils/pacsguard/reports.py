@@ -15,8 +15,8 @@ import tempfile
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from . import __version__
 from .findings import RULES, SEVERITIES, at_or_above
+from .release import VERSION
 from .waivers import Waiver
 from .waivers import apply as apply_waivers
 
@@ -79,7 +79,7 @@ def build_report(hosts: list[dict[str, Any]], fail_on: str, fail_on_inconclusive
     failed = bool(gating) or (fail_on_inconclusive and bool(unsure))
     return {
         "schema": SCHEMA,
-        "tool": {"name": "pacsguard", "version": __version__},
+        "tool": {"name": "pacsguard", "version": VERSION},
         "generated_at": now.isoformat(timespec="seconds"),
         "fail_on": fail_on,
         "fail_on_inconclusive": fail_on_inconclusive,

@@ -60,7 +60,7 @@ def verify(text: str, services: dict[str, dict[str, str]], options: dict[str, st
     global ``options`` with the values meant, and no forbidden option anywhere."""
     config = parse(text)
     everywhere = config.options + [item for items in config.services.values() for item in items]
-    forbidden = sorted({key for key, _ in everywhere if key in FORBIDDEN_OPTIONS})
+    forbidden = sorted({key for key, _value in everywhere if key in FORBIDDEN_OPTIONS})
     if forbidden:
         raise StunnelConfigError(f"read back, the file sets {', '.join(forbidden)}")
     if set(config.services) != set(services):

@@ -7,12 +7,19 @@ RSA keys of at least 2048 bits, EC keys of at least 256 bits, no SHA-1 signature
 from __future__ import annotations
 
 import datetime
+import traceback
 from collections.abc import Callable
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+except ImportError:
+    # The module reports missing_required_lib with this; importing the package stays possible.
+    LIBRARY_IMPORT_ERROR: str | None = traceback.format_exc()
+else:
+    LIBRARY_IMPORT_ERROR = None
 
 from .problems import PolicyReport
 from .tlsfacts import ALLOWED_MIN_VERSIONS, DEFAULT_MIN_VERSION, EXPIRY_WARNING_DAYS, key_too_small, profile

@@ -17,14 +17,21 @@ import socket
 import ssl
 import tempfile
 import threading
+import traceback
 import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
-from cryptography.x509.oid import NameOID
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
+    from cryptography.x509.oid import NameOID
+except ImportError:
+    # The module reports missing_required_lib with this; importing the package stays possible.
+    LIBRARY_IMPORT_ERROR: str | None = traceback.format_exc()
+else:
+    LIBRARY_IMPORT_ERROR = None
 
 from . import bounded
 from .tlsfacts import (

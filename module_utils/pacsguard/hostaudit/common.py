@@ -8,6 +8,7 @@ import re
 import shutil
 import stat
 import subprocess
+from typing import Optional
 
 from ..tlsfacts import (
     ALLOWED_MIN_VERSIONS,
@@ -20,7 +21,7 @@ from . import versions
 from .host import Host, mode_text
 from .model import Front, Node, Unit
 
-Problems = list[tuple[str, str | None]]
+Problems = list[tuple[str, Optional[str]]]  # noqa: UP045 (evaluated at import time; modules may run on 3.8)
 
 # The systemd sandbox pacsguard's units and drop-ins apply, and the values that count as applied.
 SANDBOX: dict[str, tuple[str, ...]] = {

@@ -196,7 +196,7 @@ def cfg012(node: Node) -> tuple[common.Problems, list[str]]:
     problems: common.Problems = []
     for where, path in named:
         problems += common.certificate(node.host, path, where)
-    return problems, [path for _, path in named]
+    return problems, [path for _name, path in named]
 
 
 def run(node: Node, audit: Audit) -> None:

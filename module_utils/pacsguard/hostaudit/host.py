@@ -241,7 +241,8 @@ class Host:
         known = self.user(user)
         if user == "root" or (known and known[0] == 0):
             return True
-        gids = self.group_ids(user) | ({gid} if (gid := self.group_id(group)) is not None else set())
+        service_group = self.group_id(group)
+        gids = self.group_ids(user) | ({service_group} if service_group is not None else set())
         mode = info.st_mode
         return bool(
             (known and info.st_uid == known[0] and mode & stat.S_IWUSR)

@@ -75,8 +75,8 @@ class Audit:
                 else {"status": "pass", "detail": ok}
             )
             return
-        evidence = "; ".join([text for text, _ in problems] + errors)
-        severities = [sev for _, sev in problems if sev]
+        evidence = "; ".join([text for text, _severity in problems] + errors)
+        severities = [sev for _text, sev in problems if sev]
         worst = max(severities, key=severity_rank) if severities else None
         self.checks[rule_id] = {"status": "fail", "detail": evidence}
         self.findings.append(make_finding(rule_id, evidence, worst))

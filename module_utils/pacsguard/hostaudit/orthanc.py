@@ -393,7 +393,7 @@ def cfg012(node: Node, config: Config) -> tuple[common.Problems, list[str]]:
     problems: common.Problems = []
     for key, path in named:
         problems += common.certificate(node.host, path, key)
-    return problems, [path for _, path in named]
+    return problems, [path for _name, path in named]
 
 
 def _rules(node: Node, config: Config) -> list[tuple[str, Callable[[], tuple[common.Problems, str]]]]:

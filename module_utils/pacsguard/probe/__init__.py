@@ -11,6 +11,7 @@ them in order under the run's deadline; model.py holds the target, the result an
 
 from __future__ import annotations
 
+from .. import dicomnet, tlsprobe
 from .association import RULES as NET_RULES
 from .association import choose_controls, rogue_ae_title
 from .engine import default_deadline, probe, probe_many
@@ -19,5 +20,9 @@ from .position import RULES as FW_RULES
 from .tls import RULES as TLS_RULES
 from .web import RULES as WEB_RULES
 
-__all__ = ["FW_RULES", "NET_RULES", "POSITIONS", "TLS_RULES", "WEB_RULES", "ProbeInputError", "Result",
-           "Target", "choose_controls", "default_deadline", "probe", "probe_many", "rogue_ae_title"]
+# Why the probe cannot run here (pynetdicom, pydicom or cryptography missing), or None.
+LIBRARY_IMPORT_ERROR = dicomnet.LIBRARY_IMPORT_ERROR or tlsprobe.LIBRARY_IMPORT_ERROR
+
+__all__ = ["FW_RULES", "LIBRARY_IMPORT_ERROR", "NET_RULES", "POSITIONS", "TLS_RULES", "WEB_RULES",
+           "ProbeInputError", "Result", "Target", "choose_controls", "default_deadline", "probe",
+           "probe_many", "rogue_ae_title"]

@@ -90,7 +90,7 @@ def _dicom_checks(run: Run) -> None:
 
 def _stopped_at_deadline(result: Result, limit: float) -> Result:
     """What was observed before the deadline, every check not done marked as an error."""
-    for _ in range(5):
+    for _attempt in range(5):
         try:
             snapshot = copy.deepcopy(result)
             break

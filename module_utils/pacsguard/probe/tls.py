@@ -91,9 +91,9 @@ def _certificate(run: Run, detection: tlsprobe.Handshake) -> None:
     run.result.endpoint["certificate"] = facts
     problems = tlsprobe.certificate_weaknesses(facts)
     if problems:
-        worst = max((severity for severity, _ in problems), key=severity_rank)
-        run.result.fail("PACS-TLS-005", "server certificate: " + "; ".join(p for _, p in problems),
-                        worst)
+        worst = max((severity for severity, _text in problems), key=severity_rank)
+        evidence = "; ".join(text for _severity, text in problems)
+        run.result.fail("PACS-TLS-005", "server certificate: " + evidence, worst)
     else:
         run.result.check("PACS-TLS-005", "pass",
                          f"{facts['key_type']} {facts['key_bits']} bits, {facts['signature_hash']}, "

@@ -41,7 +41,7 @@ while [ "$(date +%s)" -lt "$end" ]; do
     say info "confirmed by the controller"
     rm -f "$previous" "$dir/replaced.$token.live" "$dir/loaded.$token.live" "$dir/load.$token.err" \
           "$dir/candidate.$token.nft"
-    mark done confirmed
+    mark "done" confirmed
     exit 0
   fi
   sleep 1
@@ -51,15 +51,15 @@ done
 if ! nft list table inet "$table" >"$dir/now.$token.live" 2>/dev/null \
    || ! cmp -s "$dir/now.$token.live" "$dir/loaded.$token.live"; then
   say warning "not confirmed within ${wait_seconds}s, but the live table is no longer the one this change loaded: left as it is"
-  mark done superseded
+  mark "done" superseded
   exit 1
 fi
 if nft -f "$previous"; then
   say warning "not confirmed within ${wait_seconds}s: the table it replaced is restored"
   mark rolled-back "restored at $(date -u +%FT%TZ)"
-  mark done rolled-back
+  mark "done" rolled-back
   exit 0
 fi
 say err "not confirmed within ${wait_seconds}s, and the table it replaced could not be restored"
-mark done restore-failed
+mark "done" restore-failed
 exit 1
