@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: all venv system images demo demo-audit test unit integration molecule lint sanity collection bench clean
+.PHONY: all venv system images demo demo-audit test unit integration molecule lint sanity collection ee bench clean
 
 all: test
 
@@ -37,6 +37,12 @@ demo-audit: system $(STAMP)
 # The collection pacsguard.pacs, built from this tree (tools/build_collection.py): dist/*.tar.gz.
 collection: $(STAMP)
 	$(BIN)/python tools/build_collection.py
+
+# The execution environment image for AWX (ee/), built with podman from a base built here, then
+# checked: it audits a podman Orthanc host and must find what the clone finds (tools/ee_check.py).
+ee: images
+	PYTHON=$(BIN)/python bash tools/build_ee.sh
+	$(BIN)/python tools/ee_check.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check library module_utils lab tests bench tools molecule

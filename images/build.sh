@@ -2,10 +2,9 @@
 # Build pacsguard's test-host images locally, with no registry: a Debian bookworm rootfs made by
 # debootstrap from the mirror this machine's apt already uses, imported into podman, then layered
 # (systemd, Orthanc, DCMTK, a probe venv from wheels downloaded on the controller). Cached: an image
-# that exists is not rebuilt (FORCE=1 rebuilds). Usage: images/build.sh [base|systemd|orthanc|dcmqrscp|peer|all]
+# that exists is not rebuilt (FORCE=1 rebuilds). Usage: images/build.sh [base|systemd|orthanc|dcmqrscp|peer|ee-base|all]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/.." && pwd)"
 build="$here/build"
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$here/containers.conf}"
 prefix="localhost/pacsguard"
@@ -19,8 +18,10 @@ recipe() {
     echo "minbase-netbase-ca-v1"
     return 0
   fi
-  [ "$name" = systemd ] && parent=bookworm-base
-  cat "$here/Containerfile.$name" <(recipe "$parent") | sha256sum | cut -c1-16
+  case "$name" in systemd|ee-base) parent=bookworm-base ;; esac
+  local extra=/dev/null
+  [ "$name" = ee-base ] && extra="$here/ee-pkgmgr"
+  cat "$here/Containerfile.$name" "$extra" <(recipe "$parent") | sha256sum | cut -c1-16
 }
 
 have_image() {
@@ -88,8 +89,8 @@ peer_wheels() {
   local dir="$build/wheels" arch; arch="$(uname -m)"
   rm -rf "$dir" && mkdir -p "$dir"
   "${PYTHON:-python3}" -m pip download --quiet --disable-pip-version-check --only-binary=:all: \
-    --python-version 3.11 --implementation cp --platform manylinux2014_$arch \
-    --platform manylinux_2_28_$arch --platform manylinux_2_34_$arch --platform any \
+    --python-version 3.11 --implementation cp --platform "manylinux2014_$arch" \
+    --platform "manylinux_2_28_$arch" --platform "manylinux_2_34_$arch" --platform any \
     -d "$dir" -r "$here/peer-requirements.txt" 2>&1 | grep -v "^WARNING: Location" || true
   ls "$dir"/pynetdicom-*.whl >/dev/null
 }
@@ -100,10 +101,11 @@ case "$want" in
   orthanc) build_base; build_layer systemd; build_layer orthanc ;;
   dcmqrscp) build_base; build_layer systemd; build_layer dcmqrscp ;;
   peer) build_base; build_layer systemd; have_image peer || peer_wheels; build_layer peer ;;
+  ee-base) build_base; build_layer ee-base ;;
   all)
     build_base; build_layer systemd; build_layer orthanc; build_layer dcmqrscp
     have_image peer || peer_wheels; build_layer peer ;;
-  *) echo "usage: $0 [base|systemd|orthanc|dcmqrscp|peer|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [base|systemd|orthanc|dcmqrscp|peer|ee-base|all]" >&2; exit 2 ;;
 esac
 # Replaced images, newest first (children before their parents); one still in use stays.
 for id in "${replaced[@]}"; do

@@ -1,0 +1,49 @@
+"""The ways pacsguard ships (clone, collection, execution environment) name the same versions: each
+fact is written once, or held equal here."""
+
+import re
+from importlib.metadata import version
+from pathlib import Path
+
+import build_collection
+import yaml
+
+from pacsguard.release import VERSION
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _pins(path: Path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
+        found = re.match(r"^([A-Za-z0-9_.\-\[\]]+)==(\S+)", line.strip())
+        if found:
+            pins[found.group(1).split("[")[0].lower()] = found.group(2)
+    return pins
+
+
+def test_the_collection_takes_its_version_from_the_core():
+    meta = build_collection.metadata()
+    assert meta["version"] == VERSION
+    assert "version" not in yaml.safe_load((ROOT / "galaxy.yml").read_text())
+    assert f"## {VERSION} " in (ROOT / "CHANGELOG.md").read_text()
+
+
+def test_the_ee_pins_what_the_controller_runs():
+    definition = yaml.safe_load((ROOT / "ee" / "execution-environment.yml").read_text())
+    deps = definition["dependencies"]
+    assert deps["ansible_core"]["package_pip"] == f"ansible-core=={version('ansible-core')}"
+    assert (ROOT / "ee" / deps["python"]).resolve() == ROOT / "images" / "peer-requirements.txt"
+
+
+def test_the_probe_libraries_of_hosts_and_ee_are_the_controllers():
+    controller = _pins(ROOT / "requirements.txt")
+    probe = _pins(ROOT / "images" / "peer-requirements.txt")
+    assert probe and all(controller[name] == pin for name, pin in probe.items()), (probe, controller)
+
+
+def test_requires_ansible_admits_the_tested_core():
+    runtime = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())
+    lowest = re.match(r">=(\d+)\.(\d+)", runtime["requires_ansible"])
+    tested = tuple(int(part) for part in version("ansible-core").split(".")[:2])
+    assert lowest and tested >= (int(lowest.group(1)), int(lowest.group(2)))
