@@ -50,7 +50,7 @@ lint: $(STAMP)
 	$(BIN)/python tools/module_docs.py
 	$(MAKE) sanity
 
-# ansible-test sanity on the built collection, installed, with this Python (tools/sanity.py).
+# ansible-test sanity and units on the built collection, installed, with this Python (tools/sanity.py).
 sanity: system $(STAMP)
 	$(BIN)/python tools/sanity.py
 

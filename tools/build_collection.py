@@ -28,6 +28,13 @@ CLONE_IMPORT = "ansible.module_utils.pacsguard"
 # tests the project itself.
 TOP_FILES = ("README.md", "LICENSE", "CHANGELOG.md", "meta/runtime.yml")
 PLAYBOOKS = ("audit.yml", "harden.yml", "site.yml")
+# Unit tests of the Python core that need nothing but the core (and cryptography, Debian's own
+# orthanc.json and dcmqrscp.cfg where installed): shipped in ansible-test's layout, run by
+# `ansible-test units` on the installed collection (tools/sanity.py). The others read the roles,
+# the lab or the tools of the tree.
+UNIT_TESTS = ("aetitle", "dcmqrscp_config", "findings", "hostile_input", "jsonc", "orthanc_config",
+              "reports", "service_state", "tlsprobe", "waivers")
+UNIT_REQUIREMENTS = ("cryptography",)
 SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
 
 
@@ -66,6 +73,23 @@ def _copy_modules(stage: Path, target: str) -> None:
         (modules / source.name).write_text(rewrite_imports(source.read_text(), target))
 
 
+def rewrite_test_imports(text: str, target: str) -> str:
+    """A unit test's imports of the core (``pacsguard`` on sys.path) by the collection's name."""
+    return re.sub(r"^(\s*)(from|import) pacsguard\b", rf"\1\2 {target}", text, flags=re.MULTILINE)
+
+
+def _copy_unit_tests(stage: Path, target: str) -> None:
+    """UNIT_TESTS to tests/unit/plugins/module_utils/; their requirements pinned as the tree pins them."""
+    units = stage / "tests" / "unit" / "plugins" / "module_utils"
+    units.mkdir(parents=True)
+    for name in UNIT_TESTS:
+        text = (ROOT / "tests" / "unit" / f"test_{name}.py").read_text()
+        (units / f"test_{name}.py").write_text(rewrite_test_imports(text, target))
+    pins = [line for line in (ROOT / "requirements.txt").read_text().splitlines()
+            if line.split("==")[0] in UNIT_REQUIREMENTS]
+    (stage / "tests" / "unit" / "requirements.txt").write_text("\n".join(pins) + "\n")
+
+
 def _left_behind(stage: Path) -> list[str]:
     """Staged Python files that still import through the clone's path (they would fail installed)."""
     statement = re.compile(rf"^\s*(from|import)\s+{re.escape(CLONE_IMPORT)}\b", re.MULTILINE)
@@ -84,6 +108,7 @@ def stage(meta: dict, into: Path) -> Path:
         shutil.copy2(ROOT / name, tree / name)
     (tree / "galaxy.yml").write_text("---\n" + yaml.safe_dump(meta, sort_keys=False))
     _copy_modules(tree, collection_import(meta))
+    _copy_unit_tests(tree, collection_import(meta))
     shutil.copytree(ROOT / "module_utils" / "pacsguard", tree / "plugins" / "module_utils", ignore=SKIP)
     shutil.copytree(ROOT / "roles", tree / "roles", ignore=SKIP)
     (tree / "playbooks").mkdir()

@@ -1,4 +1,4 @@
-"""ansible-test sanity on the built collection, as installed, with this machine's Python.
+"""ansible-test sanity and units on the built collection, as installed, with this machine's Python.
 
 The collection is built from the tree (tools/build_collection.py), installed with ansible-galaxy
 into a directory outside any git checkout (ansible-test lists a checkout's files through git, and
@@ -10,6 +10,9 @@ machine reaches only the registries, so the bootstrap is provided locally: a scr
 cache that runs the pip of this Python to install the pip version ansible-test asks for (from the
 package index pip is configured with). The sanity tests and their pinned requirements are
 ansible-test's own, unchanged.
+
+`ansible-test units` runs the core's unit tests the build ships in ansible-test's layout
+(build_collection.UNIT_TESTS).
 
 Usage: python tools/sanity.py [ansible-test sanity options, e.g. --test pylint]
 """
@@ -74,9 +77,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="pacsguard-sanity-") as scratch:
         tree = install(Path(scratch))
         ansible_test = Path(sys.executable).with_name("ansible-test")
-        command = [str(ansible_test), "sanity", "--python", PYTHON_VERSION, "--requirements", "--color", "no",
-                   *sys.argv[1:]]
-        return subprocess.run(command, cwd=tree, check=False).returncode
+        common = ["--python", PYTHON_VERSION, "--requirements", "--color", "no"]
+        sanity = subprocess.run([str(ansible_test), "sanity", *common, *sys.argv[1:]], cwd=tree, check=False)
+        if sanity.returncode or sys.argv[1:]:
+            return sanity.returncode
+        # --venv: a virtual environment of its own, so the requirements never land in this one
+        units = [str(ansible_test), "units", "--venv", *common]
+        return subprocess.run(units, cwd=tree, check=False).returncode
 
 
 if __name__ == "__main__":

@@ -105,7 +105,7 @@ def test_debian_default_file_round_trips():
     assert config.rows == []
     assert all(not line.strip() or line.lstrip().startswith("#") for line in config.hosts)
     rendered = dcmqrscp.render(config)
-    assert rendered.splitlines() == [line for line in text.splitlines()]
+    assert rendered.splitlines() == text.splitlines()
 
 
 def test_settings_change_in_place_and_missing_ones_follow_the_last():

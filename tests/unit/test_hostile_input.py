@@ -98,8 +98,8 @@ def _peer(n: int, **changes) -> dict:
 def test_the_writer_refuses_an_injected_address_even_past_the_policy():
     config = dcmqrscp.parse(EMPTY_TABLES)
     with pytest.raises(dcmqrscp.DcmqrscpConfigError, match=r"peers\[0\] \(ct\).address"):
-        dcmqrscp.apply_peers(config, "ARCHIVE1", "/db", [{**PEER, "name": "ct",
-                                                           "address": HOSTTABLE_INJECTION}])
+        dcmqrscp.apply_peers(config, "ARCHIVE1", "/db",
+                             [{**PEER, "name": "ct", "address": HOSTTABLE_INJECTION}])
 
 
 def test_what_dcmqrscp_reads_from_an_injected_file_is_caught():
