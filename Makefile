@@ -75,6 +75,7 @@ test: system $(STAMP) lint
 bench: system $(STAMP)
 	$(BIN)/python bench/probe_vs_nmap.py
 	$(BIN)/python bench/host_audit.py
+	$(BIN)/python bench/discover.py
 
 clean:
 	rm -rf $(VENV) reports .lab .pytest_cache .ruff_cache build dist

@@ -27,7 +27,7 @@ CLONE_IMPORT = "ansible.module_utils.pacsguard"
 # What a collection user gets: the rest of the tree (molecule, lab, images, bench) builds and
 # tests the project itself.
 TOP_FILES = ("README.md", "LICENSE", "CHANGELOG.md", "meta/runtime.yml")
-PLAYBOOKS = ("audit.yml", "harden.yml", "site.yml")
+PLAYBOOKS = ("audit.yml", "discover.yml", "harden.yml", "site.yml")
 # Unit tests of the Python core that need nothing but the core (and cryptography, Debian's own
 # orthanc.json and dcmqrscp.cfg where installed): shipped in ansible-test's layout, run by
 # `ansible-test units` on the installed collection (tools/sanity.py). The others read the roles,

@@ -131,6 +131,12 @@ RULES: dict[str, Rule] = {
             (_HC3, _HIPAA_ACCESS),
         ),
         Rule(
+            "PACS-DISC-001", "high", "A DICOM endpoint answers that the inventory does not list",
+            "Add the endpoint to the inventory with its policy (pacs_peers) so pacsguard hardens and "
+            "audits it, or take it off the network.",
+            (_HC3, _HIPAA_ACCESS),
+        ),
+        Rule(
             "PACS-CFG-001", "critical", "The configuration admits unknown calling AE titles",
             "Admit only the listed peers: on Orthanc set every DicomAlwaysAllow* to false; on dcmqrscp "
             "remove every AETable row that admits ANY (pacsguard's roles do both from pacs_peers).",
