@@ -14,8 +14,10 @@ description:
     called AE title, an allowlisted AE from a foreign address, plaintext, TLS 1.0/1.1, cipher
     suites outside the non-downgrading BCP 195 profile, TLS sessions without a client certificate
     or with an untrusted one; whether an unknown AE may C-ECHO, C-FIND (and C-STORE when
-    I(intrusive)); whether the web/REST API hands out patient data without credentials or serves
-    non-local clients in plaintext; and, from an outside position, whether the ports answer at all.
+    I(intrusive)); whether the web/REST API hands out patient data without credentials, serves
+    non-local clients in plaintext, accepts a product's default credential (each tried once, where
+    credentials are asked for) or answers DICOMweb QIDO-RS without credentials; and, from an outside
+    position, whether the ports answer at all.
   - Every failed check is a finding with a stable rule ID (PACS-NET-*, PACS-TLS-*, PACS-WEB-*,
     PACS-FW-001). Evidence holds counts and protocol facts, never patient data.
   - Without a successful positive control (an allowlisted AE accepted) a run without findings is
@@ -78,7 +80,7 @@ options:
     description: Name to check in the server certificate (with I(tls_ca)); no name check when omitted.
     type: str
   web_url: &web_url
-    description: Base URL of the product's web/REST API (e.g. Orthanc's), for PACS-WEB-001/002.
+    description: Base URL of the product's web/REST API (e.g. Orthanc's), for PACS-WEB-001, 002, 003 and 005.
     type: str
   timeout: &timeout
     description: Seconds for each network wait (connect, TLS handshake, ACSE, DIMSE, HTTP).
@@ -88,7 +90,7 @@ options:
     description:
       - Seconds the whole run may take, after which it stops and returns what it observed, with
         the checks not done marked C(error).
-      - 0 derives it as O(timeout) x the number of network checks (16, or 18 with O(web_url)) + 2.
+      - 0 derives it as O(timeout) x the number of network checks (16, or 21 with O(web_url)) + 2.
     type: float
     default: 0
   intrusive: &intrusive

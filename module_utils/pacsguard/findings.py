@@ -125,6 +125,18 @@ RULES: dict[str, Rule] = {
             (_HC3, _HIPAA_TRANSMISSION),
         ),
         Rule(
+            "PACS-WEB-003", "critical", "A default or well-known web credential is accepted",
+            "Remove the product's default and example users and give every REST user a long, unique "
+            "password (pacsguard's pacs_orthanc_rest_users; the policy refuses default passwords).",
+            (_HC3, _HIPAA_ACCESS),
+        ),
+        Rule(
+            "PACS-WEB-005", "critical", "DICOMweb (QIDO-RS) answers without credentials",
+            "Put DICOMweb behind the same authentication as the REST API (Orthanc: AuthenticationEnabled "
+            "true, RegisteredUsers, no remote access without them) or disable the plugin.",
+            (_HC3, _HIPAA_ACCESS),
+        ),
+        Rule(
             "PACS-FW-001", "critical", "A PACS port is reachable from a source outside the policy",
             "Admit the DICOM ports only from the peers' addresses and the web port only from admin "
             "sources (host firewall).",

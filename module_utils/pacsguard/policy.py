@@ -20,12 +20,14 @@ from .languages import (
     symbol_name,
 )
 from .problems import PolicyReport
-from .products import PEER_DEFAULTS, PRODUCTS, SERVICES, default
+from .products import DEFAULT_WEB_CREDENTIALS, PEER_DEFAULTS, PRODUCTS, SERVICES, default
 
 PEER_FIELDS = frozenset({"name", "ae_title", "address", "port", "services", "tls"})
 # Passwords an attacker tries first; Orthanc's documentation samples included.
-WEAK_PASSWORDS = frozenset({"", "orthanc", "admin", "password", "changeme", "secret", "alicepassword",
-                            "bobpassword", "123456", "12345678"})
+WEAK_PASSWORDS = frozenset({"", "admin", "password", "changeme", "secret", "bobpassword", "123456",
+                            "12345678"}
+                           | {password.lower() for credentials in DEFAULT_WEB_CREDENTIALS.values()
+                              for _user, password in credentials})
 MIN_PASSWORD_LENGTH = 12
 
 

@@ -25,6 +25,15 @@ PEER_DEFAULTS: dict[str, Any] = {"port": DICOM_PORT, "services": ["echo"]}
 SERVICES: tuple[str, ...] = ("echo", "store", "find", "get", "move", "find_worklist")
 
 
+# Credentials a product creates by itself or documents as its example (user, password): the network
+# probe tries these few, once each, where the web API asks for credentials (PACS-WEB-003); the policy
+# and the configuration audit refuse them as passwords. Orthanc up to 1.12.8 creates orthanc/orthanc
+# when remote access is on without users; its configuration file's examples name alice/alicePassword.
+DEFAULT_WEB_CREDENTIALS: dict[str, tuple[tuple[str, str], ...]] = {
+    "orthanc": (("orthanc", "orthanc"), ("alice", "alicePassword")),
+}
+
+
 def default(product: Any, key: str) -> Any:
     """The product's default for ``key`` (None for an unknown product or a key it lacks)."""
     return PRODUCT_DEFAULTS.get(product, {}).get(key) if isinstance(product, str) else None

@@ -1,9 +1,12 @@
-"""Web/REST checks: does the product's HTTP API hand out patient data without credentials, and does
-it serve non-local clients in plaintext? Only counts are kept, never the data itself.
+"""Web/REST checks: does the product's HTTP API hand out patient data without credentials
+(PACS-WEB-001), serve non-local clients in plaintext (PACS-WEB-002), accept a product's default
+credentials (PACS-WEB-003), answer DICOMweb queries without credentials (PACS-WEB-005)? Only
+counts and user names are kept, never the data itself nor a password.
 """
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import socket
@@ -13,11 +16,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import bounded
+from .products import DEFAULT_WEB_CREDENTIALS
 
 # The most of an answer body the probe reads (it needs a count of entries, nothing more).
 MAX_BODY_BYTES = 4 * 1024 * 1024
-# Resources that list patients or studies: Orthanc's REST API and DICOMweb QIDO-RS.
-PATIENT_RESOURCES: tuple[str, ...] = ("/patients", "/studies", "/dicom-web/studies")
+# Resources that list patients or studies: Orthanc's REST API (PACS-WEB-001) and DICOMweb QIDO-RS
+# under Orthanc's DICOMweb root (PACS-WEB-005).
+REST_RESOURCES: tuple[str, ...] = ("/patients", "/studies")
+QIDO_STUDIES = "/dicom-web/studies"
+PATIENT_RESOURCES: tuple[str, ...] = (*REST_RESOURCES, QIDO_STUDIES)
+# Where a default credential is tried (a resource that needs credentials and holds no patient data).
+CREDENTIAL_RESOURCE = "/system"
+# Every product's default credentials, once each: a handful of attempts, never a brute force.
+DEFAULT_CREDENTIALS: tuple[tuple[str, str], ...] = tuple(
+    dict.fromkeys(pair for pairs in DEFAULT_WEB_CREDENTIALS.values() for pair in pairs))
 LOCAL_SOURCES = ("127.0.0.1", "::1")
 
 
@@ -32,6 +44,9 @@ class WebResult:
     source_address: str | None = None
     error: str = ""
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # PACS-WEB-003: how many default credentials were tried, and the user of one that was accepted
+    credentials_tried: int = 0
+    default_user_accepted: str | None = None
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -41,25 +56,47 @@ class WebResult:
             "reachable": self.reachable,
             "source_address": self.source_address,
             "answers": self.answers,
+            "credentials_tried": self.credentials_tried,
         }
 
     def verdicts(self) -> list[tuple[str, str, str]]:
-        """(rule ID, status, detail) for PACS-WEB-001 and PACS-WEB-002."""
+        """(rule ID, status, detail) for PACS-WEB-001, 002, 003 and 005."""
         if not self.reachable:
             detail = f"web port not reachable: {self.error}"
-            return [("PACS-WEB-001", "pass", detail), ("PACS-WEB-002", "pass", detail)]
-        return [self._unauthenticated(), self._plaintext()]
+            rules = ("PACS-WEB-001", "PACS-WEB-002", "PACS-WEB-003", "PACS-WEB-005")
+            return [(rule, "pass", detail) for rule in rules]
+        return [self._unauthenticated(), self._plaintext(), self._default_credentials(), self._dicomweb()]
 
     def _unauthenticated(self) -> tuple[str, str, str]:
-        leaks = [
-            f"GET {path} answered {a['status']} with {a['count']} entries"
-            for path, a in self.answers.items()
-            if a["status"] == 200 and a["count"] is not None
-        ]
+        answers = {p: a for p, a in self.answers.items() if p in REST_RESOURCES}
+        leaks = [f"GET {path} answered {a['status']} with {a['count']} entries"
+                 for path, a in answers.items() if a["status"] == 200 and a["count"] is not None]
         if leaks:
             return ("PACS-WEB-001", "fail", "without credentials: " + "; ".join(leaks))
-        statuses = ", ".join(f"{p} {a['status']}" for p, a in self.answers.items())
+        statuses = ", ".join(f"{p} {a['status']}" for p, a in answers.items())
         return ("PACS-WEB-001", "pass", f"without credentials: {statuses}")
+
+    def _default_credentials(self) -> tuple[str, str, str]:
+        if self.default_user_accepted:
+            return ("PACS-WEB-003", "fail", f"the default credential of user '{self.default_user_accepted}' "
+                    f"is accepted (GET {CREDENTIAL_RESOURCE} 200 with it)")
+        if not self.credentials_tried:
+            return ("PACS-WEB-003", "skipped", "no resource asked for credentials (see PACS-WEB-001)")
+        return ("PACS-WEB-003", "pass",
+                f"{self.credentials_tried} default credential(s) tried, none accepted")
+
+    def _dicomweb(self) -> tuple[str, str, str]:
+        answer = self.answers.get(QIDO_STUDIES)
+        if answer is None:
+            return ("PACS-WEB-005", "error", f"GET {QIDO_STUDIES} got no answer")
+        if answer["status"] == 200:
+            count = ("an answer that is not a JSON list" if answer["count"] is None
+                     else f"{answer['count']} studies")
+            return ("PACS-WEB-005", "fail", f"QIDO-RS GET {QIDO_STUDIES} answered 200 without credentials "
+                    f"with {count}")
+        if answer["status"] == 404:
+            return ("PACS-WEB-005", "pass", f"no DICOMweb service at {QIDO_STUDIES} (404)")
+        return ("PACS-WEB-005", "pass", f"QIDO-RS without credentials: {answer['status']}")
 
     def _plaintext(self) -> tuple[str, str, str]:
         if self.scheme == "https":
@@ -91,7 +128,25 @@ def inspect(url: str, timeout: float, bind_address: str | None = None) -> WebRes
         result.reachable = True
         result.source_address = source
         result.answers[path] = {"status": status, "count": _count(body) if status == 200 else None}
+    if any(a["status"] == 401 for a in result.answers.values()):
+        _try_default_credentials(result, base, timeout, bind_address)
     return result
+
+
+def _try_default_credentials(result: WebResult, base: str, timeout: float,
+                             bind_address: str | None) -> None:
+    """Each default credential once, until one is accepted (PACS-WEB-003)."""
+    for user, password in DEFAULT_CREDENTIALS:
+        token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        try:
+            status, _body, _source = _get(result, base + CREDENTIAL_RESOURCE, timeout, bind_address,
+                                          {"Authorization": f"Basic {token}"})
+        except (OSError, http.client.HTTPException):
+            return
+        result.credentials_tried += 1
+        if status == 200:
+            result.default_user_accepted = user
+            return
 
 
 def _get_or_plaintext(result: WebResult, path: str, timeout: float,
@@ -106,16 +161,16 @@ def _get_or_plaintext(result: WebResult, path: str, timeout: float,
     return _get(result, path, timeout, bind_address)
 
 
-def _get(result: WebResult, path: str, timeout: float,
-         bind_address: str | None) -> tuple[int, bytes, str]:
+def _get(result: WebResult, path: str, timeout: float, bind_address: str | None,
+         headers: dict[str, str] | None = None) -> tuple[int, bytes, str]:
     """One unauthenticated GET, over within 2 x ``timeout`` however slowly the server answers
     (http.client caps header lines and their number; the body is read up to MAX_BODY_BYTES)."""
     # bounded.Overrun is a TimeoutError: the caller reports it like any other failed request.
-    return bounded.within(lambda: _get_once(result, path, timeout, bind_address), 2 * timeout)[0]
+    return bounded.within(lambda: _get_once(result, path, timeout, bind_address, headers), 2 * timeout)[0]
 
 
-def _get_once(result: WebResult, path: str, timeout: float,
-              bind_address: str | None) -> tuple[int, bytes, str]:
+def _get_once(result: WebResult, path: str, timeout: float, bind_address: str | None,
+              headers: dict[str, str] | None = None) -> tuple[int, bytes, str]:
     """One unauthenticated GET; returns status, body (at most MAX_BODY_BYTES read) and our source."""
     bounded.ensure_running()
     source = (bind_address, 0) if bind_address else None
@@ -131,7 +186,7 @@ def _get_once(result: WebResult, path: str, timeout: float,
                                           source_address=source)
     try:
         conn._create_connection = _registered_connection  # type: ignore[attr-defined]
-        conn.request("GET", path, headers={"Accept": "application/json"})
+        conn.request("GET", path, headers={"Accept": "application/json", **(headers or {})})
         local = conn.sock.getsockname()[0] if conn.sock else ""
         response = conn.getresponse()
         return response.status, response.read(MAX_BODY_BYTES), local

@@ -131,3 +131,52 @@ def test_an_https_url_on_a_plaintext_port_is_probed_as_http(orthanc_default):
     web = inspect(orthanc_default.web_url.replace("http://", "https://"), timeout=3)
     assert web.scheme == "http" and web.reachable
     assert web.verdicts()[0][:2] == ("PACS-WEB-001", "fail")
+
+
+DICOMWEB = {"Plugins": ["/usr/share/orthanc/plugins/libOrthancDicomWeb.so"], "DicomWeb": {"Enable": True}}
+
+
+def test_a_default_credential_is_found_and_named_without_its_password(servers, workdir):
+    """Orthanc's own example user (its configuration file's alice/alicePassword) left in place."""
+    import pacslab
+
+    server = servers("orthanc-example-user", lambda: pacslab.start_orthanc(
+        workdir, "orthanc-example-user", {"AuthenticationEnabled": True,
+                                          "RegisteredUsers": {"alice": "alicePassword"}}))
+    result = run_probe(server, web_url=server.web_url)
+    assert "PACS-WEB-003" in rule_ids(result)
+    evidence = next(f for f in result["findings"] if f["id"] == "PACS-WEB-003")["evidence"]
+    assert "user 'alice'" in evidence
+    assert "alicePassword" not in repr(result)
+    assert status(result, "PACS-WEB-001") == "pass"  # credentials are asked for: no data without them
+
+
+def test_strong_credentials_pass_and_no_credentials_asked_is_not_judged(orthanc_hardened, orthanc_default):
+    hardened = run_probe(orthanc_hardened, web_url=orthanc_hardened.web_url)
+    assert status(hardened, "PACS-WEB-003") == "pass"
+    assert "2 default credential(s) tried, none accepted" in hardened["checks"]["PACS-WEB-003"]["detail"]
+    # the default Orthanc answers its local client without credentials: WEB-001's finding, not WEB-003's
+    assert status(run_probe(orthanc_default, web_url=orthanc_default.web_url), "PACS-WEB-003") == "skipped"
+
+
+def test_dicomweb_without_credentials_is_flagged_and_behind_them_is_not(servers, workdir, orthanc_default):
+    import pacslab
+
+    from .conftest import HARDENED, STUDY
+
+    def start_open():
+        server = pacslab.start_orthanc(workdir, "orthanc-dicomweb-open", DICOMWEB)
+        pacslab.orthanc_upload(server, STUDY)
+        return server
+
+    opened = servers("orthanc-dicomweb-open", start_open)
+    result = run_probe(opened, web_url=opened.web_url)
+    assert "PACS-WEB-005" in rule_ids(result)
+    assert "answered 200 without credentials with 1 studies" in result["checks"]["PACS-WEB-005"]["detail"]
+    locked = servers("orthanc-dicomweb-locked", lambda: pacslab.start_orthanc(
+        workdir, "orthanc-dicomweb-locked", {**HARDENED, **DICOMWEB}))
+    result = run_probe(locked, web_url=locked.web_url)
+    assert status(result, "PACS-WEB-005") == "pass" and "401" in result["checks"]["PACS-WEB-005"]["detail"]
+    # without the plugin there is no DICOMweb to judge
+    plain = run_probe(orthanc_default, web_url=orthanc_default.web_url)
+    assert "404" in plain["checks"]["PACS-WEB-005"]["detail"]

@@ -8,7 +8,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from .. import bounded
+from .. import bounded, webprobe
 from ..dicomnet import associate
 from . import association, position, tls, web
 from .model import Result, Run, Target, endpoint_skeleton
@@ -18,7 +18,8 @@ LOG = logging.getLogger(__name__)
 # plus the least-privilege requests of PACS-NET-007), and the web checks added when a web URL is
 # probed; see default_deadline().
 NETWORK_CHECKS = 11 + association.LEAST_PRIVILEGE_CHECKS
-WEB_CHECKS = 2
+# One timeout per web request: the resources read without credentials and each default credential.
+WEB_CHECKS = len(webprobe.PATIENT_RESOURCES) + len(webprobe.DEFAULT_CREDENTIALS)
 DEADLINE_MARGIN = 2.0
 # Every check a run reports, for marking those a deadline cut off.
 ALL_CHECKS = ("reachable", "transport", "positive_control", *association.RULES, *tls.RULES,

@@ -1,5 +1,6 @@
 """Web/REST checks (PACS-WEB-*): does the product's web API hand out patient data without
-credentials, and does it serve non-local clients in plaintext? (The HTTP work is in webprobe.py.)
+credentials, serve non-local clients in plaintext, accept a default credential, answer DICOMweb
+queries without credentials? (The HTTP work is in webprobe.py.)
 """
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ from __future__ import annotations
 from .. import webprobe
 from .model import Run
 
-RULES = ("PACS-WEB-001", "PACS-WEB-002")
+RULES = ("PACS-WEB-001", "PACS-WEB-002", "PACS-WEB-003", "PACS-WEB-005")
 
 
 def check(run: Run) -> None:

@@ -1,0 +1,53 @@
+"""pacs_orthanc's files area on a real directory: a plugin's configuration file the service user may
+write (Debian's orthanc-dicomweb ships /etc/orthanc/dicomweb.json as orthanc:orthanc 0664) becomes
+root-owned and writable by root only; a file already so is left alone; check mode changes nothing;
+a second run changes nothing."""
+
+import json
+import os
+import pwd
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _play(folder: Path, *extra: str) -> dict:
+    playbook = folder.parent / "files.yml"
+    playbook.write_text(yaml.safe_dump([{
+        "hosts": "localhost", "connection": "local", "gather_facts": False,
+        "tasks": [{"ansible.builtin.include_role": {"name": "pacs_orthanc", "tasks_from": "files.yml"},
+                   "vars": {"pacs_orthanc_config_dir": str(folder)}}]}]))
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_STDOUT_CALLBACK": "json",
+           "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_LOCALHOST_WARNING": "false",
+           "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false"}
+    run = subprocess.run([str(Path(sys.executable).with_name("ansible-playbook")), str(playbook), *extra],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    return json.loads(run.stdout)["stats"]["localhost"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing a file's owner needs root")
+def test_plugin_files_become_root_owned_and_root_written(tmp_path):
+    folder = tmp_path / "orthanc"
+    folder.mkdir()
+    plugin, own = folder / "dicomweb.json", folder / "orthanc.json"
+    plugin.write_text("{}")
+    own.write_text("{}")
+    nobody = pwd.getpwnam("nobody")
+    os.chown(plugin, nobody.pw_uid, nobody.pw_gid)
+    plugin.chmod(0o664)
+    own.chmod(0o640)
+    assert _play(folder, "--check")["changed"] == 1
+    assert plugin.stat().st_uid == nobody.pw_uid and stat.S_IMODE(plugin.stat().st_mode) == 0o664
+    assert _play(folder)["changed"] == 1
+    assert plugin.stat().st_uid == 0 and stat.S_IMODE(plugin.stat().st_mode) == 0o644
+    assert plugin.stat().st_gid == nobody.pw_gid  # the group, through which the service reads, stays
+    assert stat.S_IMODE(own.stat().st_mode) == 0o640
+    assert _play(folder)["changed"] == 0
