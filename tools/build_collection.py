@@ -26,7 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 CLONE_IMPORT = "ansible.module_utils.pacsguard"
 # What a collection user gets: the rest of the tree (molecule, lab, images, bench) builds and
 # tests the project itself.
-TOP_FILES = ("README.md", "LICENSE", "CHANGELOG.md", "meta/runtime.yml")
+TOP_FILES = ("README.md", "LICENSE", "CHANGELOG.md")
+# The collection's own metadata (galaxy.yml, meta/runtime.yml) lives in collection/, not at the top:
+# at the top, Molecule would take the tree for a collection and try to install it before each
+# scenario.
+METADATA = ROOT / "collection"
 PLAYBOOKS = ("audit.yml", "discover.yml", "harden.yml", "site.yml")
 # Unit tests of the Python core that need nothing but the core (and cryptography, Debian's own
 # orthanc.json and dcmqrscp.cfg where installed): shipped in ansible-test's layout, run by
@@ -49,7 +53,7 @@ def release() -> str:
 
 def metadata() -> dict:
     """galaxy.yml with the release number added."""
-    meta = yaml.safe_load((ROOT / "galaxy.yml").read_text())
+    meta = yaml.safe_load((METADATA / "galaxy.yml").read_text())
     if "version" in meta:
         raise SystemExit("galaxy.yml must not carry a version: it comes from pacsguard.release.VERSION")
     return {**meta, "version": release()}
@@ -107,6 +111,7 @@ def stage(meta: dict, into: Path) -> Path:
         (tree / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, tree / name)
     (tree / "galaxy.yml").write_text("---\n" + yaml.safe_dump(meta, sort_keys=False))
+    shutil.copytree(METADATA / "meta", tree / "meta")
     _copy_modules(tree, collection_import(meta))
     _copy_unit_tests(tree, collection_import(meta))
     shutil.copytree(ROOT / "module_utils" / "pacsguard", tree / "plugins" / "module_utils", ignore=SKIP)

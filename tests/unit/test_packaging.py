@@ -25,7 +25,7 @@ def _pins(path: Path) -> dict[str, str]:
 def test_the_collection_takes_its_version_from_the_core():
     meta = build_collection.metadata()
     assert meta["version"] == VERSION
-    assert "version" not in yaml.safe_load((ROOT / "galaxy.yml").read_text())
+    assert "version" not in yaml.safe_load((ROOT / "collection" / "galaxy.yml").read_text())
     assert f"## {VERSION} " in (ROOT / "CHANGELOG.md").read_text()
 
 
@@ -43,7 +43,7 @@ def test_the_probe_libraries_of_hosts_and_ee_are_the_controllers():
 
 
 def test_requires_ansible_admits_the_tested_core():
-    runtime = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())
+    runtime = yaml.safe_load((ROOT / "collection" / "meta" / "runtime.yml").read_text())
     lowest = re.match(r">=(\d+)\.(\d+)", runtime["requires_ansible"])
     tested = tuple(int(part) for part in version("ansible-core").split(".")[:2])
     assert lowest and tested >= (int(lowest.group(1)), int(lowest.group(2)))
