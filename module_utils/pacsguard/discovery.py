@@ -346,9 +346,14 @@ def _tls_context() -> ssl.SSLContext:
     return context
 
 
-def _recv_exactly(conn: ssl.SSLSocket, count: int) -> bytes:
+def _recv_exactly(conn: ssl.SSLSocket, count: int, deadline: float) -> bytes:
+    """``count`` bytes, by ``deadline`` (time.monotonic()) however slowly the server trickles them."""
     data = b""
     while len(data) < count:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise socket.timeout("the answer was not complete in time")
+        conn.settimeout(left)
         chunk = conn.recv(count - len(data))
         if not chunk:
             raise ConnectionError("closed")
@@ -382,13 +387,14 @@ def _tls_exchange(address: str, port: int, called: str, calling: str, timeout: f
             if early == b"":
                 return "closed", None
             conn.settimeout(timeout)
+            deadline = time.monotonic() + 2 * timeout  # the whole answer, as in plaintext
             try:
                 conn.sendall(associate_rq(called, calling))
-                header = _recv_exactly(conn, 6)
+                header = _recv_exactly(conn, 6, deadline)
                 kind, _reserved, length = struct.unpack(">BBI", header)
                 if kind not in (0x02, 0x03, 0x07) or length > MAX_PDU_BYTES:
                     return "other", header
-                pdu = (kind, _recv_exactly(conn, length))
+                pdu = (kind, _recv_exactly(conn, length, deadline))
             except ssl.SSLError as exc:
                 return "alert", str(exc.reason or exc)
             except socket.timeout:
@@ -451,14 +457,17 @@ def _read_web(data: bytes, endpoint: Endpoint) -> None:
 
 async def _ask_web(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sweep: Sweep,
                    endpoint: Endpoint) -> bool:
-    """One GET of the status path; False when the port does not speak HTTP."""
+    """One GET of the status path; False when the port does not speak HTTP. The whole answer is read
+    within 2 x timeout, however slowly the server trickles it."""
     request = f"GET /system HTTP/1.0\r\nHost: {endpoint.address}\r\nUser-Agent: pacsguard-discovery\r\n\r\n"
     writer.write(request.encode("ascii"))
     data = b""
+    deadline = time.monotonic() + 2 * sweep.timeout
     try:
         await asyncio.wait_for(writer.drain(), sweep.timeout)
-        while len(data) < MAX_HTTP_BYTES:
-            chunk = await asyncio.wait_for(reader.read(MAX_HTTP_BYTES - len(data)), sweep.timeout)
+        while len(data) < MAX_HTTP_BYTES and time.monotonic() < deadline:
+            left = min(sweep.timeout, deadline - time.monotonic())
+            chunk = await asyncio.wait_for(reader.read(MAX_HTTP_BYTES - len(data)), left)
             if not chunk:
                 break
             data += chunk

@@ -175,3 +175,25 @@ def test_the_discover_playbook_writes_an_inventory_and_gates(tmp_path, dcmqrscp_
     opened = {**listed, "pacs_dicom_port": dcmqrscp_open.port}
     run = play({"listed": listed, "opened": opened})
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+def _trickle(conn, stop):
+    """Answers a web request with a status line, then one byte every 0.2 s for as long as it may."""
+    conn.recv(4096)
+    conn.sendall(b"HTTP/1.0 200 OK\r\n")
+    while not stop.wait(0.2):
+        conn.sendall(b"x")
+
+
+def test_a_server_trickling_its_answer_cannot_hold_the_sweep(servers):
+    import threading
+
+    trickling = servers("discovery-trickle", lambda: pacslab.serve_connections("trickle", "X", _trickle))
+    found: dict = {}
+    worker = threading.Thread(target=lambda: found.update(
+        discovery.run(Sweep(networks=["127.0.0.1"], ports=[trickling.port], web_ports=[trickling.port],
+                            timeout=1))), daemon=True)
+    worker.start()
+    worker.join(60)  # a hang, not a speed: the answer is read for 2 x timeout at most
+    assert not worker.is_alive(), "the sweep kept reading a trickling answer"
+    assert by_port(found)[trickling.port]["service"] == "web"
