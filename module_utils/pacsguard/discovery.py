@@ -191,8 +191,16 @@ def _items(data: bytes) -> list[tuple[int, bytes]]:
     return found
 
 
-def _text(value: bytes) -> str:
-    return value.rstrip(b"\x00 ").decode("ascii", "replace")
+def _server_text(value: bytes | str, allowed: str, limit: int) -> str | None:
+    """A value the server chose, kept only as the standard shapes it (a UID: digits and dots, at most
+    64; a version name: at most 16 characters, PS3.7 D.3.3.2), else None. It lands in the inventory
+    written for Ansible, where a brace could be read as a template."""
+    text = value.rstrip(b"\x00 ").decode("ascii", "replace") if isinstance(value, bytes) else value.strip()
+    return text if 0 < len(text) <= limit and all(c in allowed for c in text) else None
+
+
+_UID_CHARS = "0123456789."
+_NAME_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._- "
 
 
 def read_accept(body: bytes, endpoint: Endpoint) -> None:
@@ -201,9 +209,9 @@ def read_accept(body: bytes, endpoint: Endpoint) -> None:
         if kind == 0x50:
             for sub, subvalue in _items(value):
                 if sub == 0x52:
-                    endpoint.implementation_class_uid = _text(subvalue)
+                    endpoint.implementation_class_uid = _server_text(subvalue, _UID_CHARS, 64)
                 elif sub == 0x55:
-                    endpoint.implementation_version_name = _text(subvalue)
+                    endpoint.implementation_version_name = _server_text(subvalue, _NAME_CHARS, 16)
     uid = endpoint.implementation_class_uid or ""
     endpoint.toolkit = next((name for root, name in IMPLEMENTATIONS
                              if uid == root or uid.startswith(root + ".")), None)
@@ -451,7 +459,7 @@ def _read_web(data: bytes, endpoint: Endpoint) -> None:
             return
         if isinstance(document, dict) and "DicomAet" in document:
             endpoint.product = "Orthanc"
-            endpoint.version = str(document.get("Version") or "") or None
+            endpoint.version = _server_text(str(document.get("Version") or ""), _NAME_CHARS, 32)
             endpoint.detail += " without credentials"
 
 

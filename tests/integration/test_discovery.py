@@ -197,3 +197,26 @@ def test_a_server_trickling_its_answer_cannot_hold_the_sweep(servers):
     worker.join(60)  # a hang, not a speed: the answer is read for 2 x timeout at most
     assert not worker.is_alive(), "the sweep kept reading a trickling answer"
     assert by_port(found)[trickling.port]["service"] == "web"
+
+
+def _templating_accept(conn, stop):
+    """An A-ASSOCIATE-AC whose implementation class UID and version name are Jinja expressions."""
+    def item(kind, value):
+        return struct.pack(">BBH", kind, 0, len(value)) + value
+
+    conn.recv(4096)
+    user = item(0x50, item(0x52, b"{{ lookup('pipe', 'id') }}") + item(0x55, b"{% raw %}x{% endraw %}"))
+    body = struct.pack(">HH", 1, 0) + b"ANY-SCP".ljust(16) + b"X".ljust(16) + bytes(32) + user
+    conn.sendall(struct.pack(">BBI", 0x02, 0, len(body)) + body)
+    stop.wait()
+
+
+def test_what_a_server_says_of_itself_never_lands_as_a_template(servers):
+    hostile = servers("discovery-templating", lambda: pacslab.serve_connections("templating", "X",
+                                                                                _templating_accept))
+    result = sweep([hostile.port])
+    endpoint = by_port(result)[hostile.port]
+    assert endpoint["service"] == "dicom" and endpoint["accepts_any_calling_ae"] is True
+    assert endpoint["implementation_class_uid"] is None and endpoint["implementation_version_name"] is None
+    written = yaml.safe_dump(result["inventory"]) + json.dumps(result["findings"])
+    assert "{{" not in written and "{%" not in written and "lookup" not in written
