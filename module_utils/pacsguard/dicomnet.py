@@ -10,6 +10,8 @@ C-FIND responses counted (MAX_FIND_RESPONSES).
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import ssl
 import time
 import traceback
@@ -43,13 +45,15 @@ except ImportError:
 else:
     LIBRARY_IMPORT_ERROR = None
 
-from . import bounded
+from . import bounded, pdu
 
 _SYNTAXES = [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
 _PENDING = (0xFF00, 0xFF01)
 # The largest PDU the probe reads. It offers a maximum PDU length of 16 KiB (pynetdicom's default);
 # an A-ASSOCIATE-AC with many contexts stays far below this. A server announcing more is hostile.
 MAX_PDU_BYTES = 1024 * 1024
+# The implementation version name of the association-only requests (pdu.py has the class UID).
+IMPLEMENTATION_VERSION = b"PACSGUARD_PROBE"
 # C-FIND responses counted before the probe stops reading (the finding needs a count, not all).
 MAX_FIND_RESPONSES = 1000
 
@@ -132,6 +136,8 @@ def associate(
     budget = transport.timeout * (3 + len(dimse))
 
     def attempt() -> Outcome:
+        if not dimse:
+            return _associate_only(transport, calling_ae, called_ae)
         ae = _make_ae(calling_ae, transport.timeout, dimse)
         try:
             return _associate(ae, transport, calling_ae, called_ae, dimse)
@@ -219,6 +225,104 @@ def _associate(
     else:
         outcome.detail = "connection closed before any A-ASSOCIATE answer"
     return outcome
+
+
+def _associate_only(transport: Transport, calling_ae: str, called_ae: str) -> Outcome:
+    """An association that asks for nothing once accepted, over a plain socket (pdu.py): the same
+    Outcome as _associate() for the same answers, without pynetdicom's two polling threads per
+    attempt, which are most of the probe's cost. Connect and TLS handshake within ``timeout``, the
+    answer within ``timeout`` however it trickles, then release (an A-RELEASE-RP is waited for at
+    most ``timeout``)."""
+    outcome = Outcome("aborted", "", calling_ae, called_ae)
+    try:
+        conn = _connect(transport)
+    except (OSError, ssl.SSLError):
+        outcome.kind, outcome.detail = "unreachable", "no TCP/TLS connection"
+        return outcome
+    with conn:
+        started = time.monotonic()
+        try:
+            conn.sendall(pdu.associate_rq(called_ae, calling_ae, IMPLEMENTATION_VERSION))
+            kind, body = _read_pdu(conn, started + transport.timeout)
+        except TimeoutError:
+            outcome.kind = "timeout"
+            outcome.detail = f"no A-ASSOCIATE answer within {transport.timeout:g} s"
+            return outcome
+        except (OSError, ssl.SSLError, ConnectionError):
+            outcome.detail = "connection closed before any A-ASSOCIATE answer"
+            return outcome
+        reject = pdu.read_reject(body) if kind == pdu.ASSOCIATE_RJ else None
+        if kind == pdu.ASSOCIATE_AC:
+            uid, version, context = pdu.read_accept(body)
+            outcome.kind = "accepted"
+            outcome.detail = ("A-ASSOCIATE-AC" if context
+                              else "A-ASSOCIATE-AC (no requested presentation context)")
+            outcome.implementation_class_uid, outcome.implementation_version_name = uid, version
+            _release(conn, transport.timeout)
+        elif reject is not None:
+            result, source, reason = reject
+            outcome.kind = "rejected"
+            outcome.detail = f"A-ASSOCIATE-RJ (result {result}, source {source}, reason {reason})"
+        elif kind == pdu.ABORT:
+            outcome.detail = "A-ABORT from the peer before any A-ASSOCIATE answer"
+        else:
+            outcome.detail = f"answered with PDU type 0x{kind:02x}, not an A-ASSOCIATE answer"
+    return outcome
+
+
+def _connect(transport: Transport) -> socket.socket:
+    """A connected socket (TLS when the transport says so) under the running step's deadline."""
+    source = (transport.bind_address, 0) if transport.bind_address else None
+    raw = socket.create_connection((transport.host, transport.port), timeout=transport.timeout,
+                                   source_address=source)
+    bounded.register(raw)
+    if transport.tls is None:
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return raw
+    try:
+        conn = transport.tls.wrap_socket(raw, server_hostname=transport.server_name)
+    except BaseException:
+        raw.close()
+        raise
+    bounded.register(conn)
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return conn
+
+
+def _read_exactly(conn: socket.socket, count: int, deadline: float) -> bytes:
+    """``count`` bytes by ``deadline`` (time.monotonic()), however slowly they come."""
+    data = bytearray()
+    while len(data) < count:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the answer was not complete in time")
+        conn.settimeout(left)
+        chunk = conn.recv(min(count - len(data), 65536))
+        if not chunk:
+            raise ConnectionError("closed")
+        data += chunk
+    return bytes(data)
+
+
+def _read_pdu(conn: socket.socket, deadline: float) -> tuple[int, bytes]:
+    """One PDU (type, body); one that announces more than MAX_PDU_BYTES is not read (the connection
+    is closed, and the step's report says why)."""
+    kind, _reserved, length = pdu.HEADER.unpack(_read_exactly(conn, pdu.HEADER.size, deadline))
+    if length > MAX_PDU_BYTES:
+        registry = bounded.current()
+        if registry is not None:
+            registry.note(f"the server announced a PDU of {length} bytes (the probe reads at most "
+                          f"{MAX_PDU_BYTES})")
+        raise ConnectionError("PDU over the cap")
+    return kind, _read_exactly(conn, length, deadline)
+
+
+def _release(conn: socket.socket, timeout: float) -> None:
+    """A-RELEASE-RQ, and the A-RELEASE-RP waited for within ``timeout`` (a server that does not
+    answer it changes nothing: the association was already judged)."""
+    with contextlib.suppress(OSError, ssl.SSLError, ConnectionError):
+        conn.sendall(pdu.RELEASE_RQ)
+        _read_pdu(conn, time.monotonic() + timeout)
 
 
 def _open(ae: AE, transport: Transport, called_ae: str) -> tuple[Any, list[Any], bool, float]:

@@ -34,6 +34,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from . import pdu
 from .aetitle import validate_ae_title
 from .findings import make_finding
 from .products import DICOM_PORT, PRODUCT_DEFAULTS, PRODUCTS, default
@@ -52,15 +53,10 @@ MAX_ADDRESSES = 4096
 MAX_PDU_BYTES = 64 * 1024
 MAX_HTTP_BYTES = 64 * 1024
 
-_APPLICATION_CONTEXT = b"1.2.840.10008.3.1.1.1"
-_VERIFICATION = b"1.2.840.10008.1.1"
-_IMPLICIT_LE = b"1.2.840.10008.1.2"
-# What the sweep says of itself in its requests (PS3.7 D.3.3.2): a UID derived from a UUID (PS3.5
-# B.2, root 2.25), pacsguard having no registered root of its own, and a version name.
-IMPLEMENTATION_CLASS_UID = b"2.25.21322896970704297046273184704471849815"
 # Called AE titles tried: any (many servers do not check it), then products' default titles.
 CALLED_AE_TITLES = ("ANY-SCP", "ORTHANC", "DCMQRSCP", "STORESCP")
 MAX_CALLED_AE_TITLES = 8
+# The implementation version name the sweep's requests carry (pdu.py has the class UID).
 IMPLEMENTATION_VERSION = b"PACSGUARD_DISC"
 # Implementation class UID roots of DICOM toolkits and products (what an A-ASSOCIATE-AC reveals).
 IMPLEMENTATIONS = (
@@ -164,54 +160,13 @@ class Sweep:
 
 
 def associate_rq(called: str, calling: str) -> bytes:
-    """An A-ASSOCIATE-RQ for Verification with Implicit VR Little Endian (PS3.8 9.3.2)."""
-
-    def item(kind: int, value: bytes) -> bytes:
-        return struct.pack(">BBH", kind, 0, len(value)) + value
-
-    context = item(0x20, bytes([1, 0, 0, 0]) + item(0x30, _VERIFICATION) + item(0x40, _IMPLICIT_LE))
-    user = item(0x50, item(0x51, struct.pack(">I", 16384)) + item(0x52, IMPLEMENTATION_CLASS_UID)
-                + item(0x55, IMPLEMENTATION_VERSION))
-    body = (struct.pack(">HH", 1, 0) + called.ljust(16).encode("ascii") + calling.ljust(16).encode("ascii")
-            + bytes(32) + item(0x10, _APPLICATION_CONTEXT) + context + user)
-    return struct.pack(">BBI", 0x01, 0, len(body)) + body
-
-
-RELEASE_RQ = struct.pack(">BBI", 0x05, 0, 4) + bytes(4)
-ABORT_RQ = struct.pack(">BBI", 0x07, 0, 4) + bytes(4)
-
-
-def _items(data: bytes) -> list[tuple[int, bytes]]:
-    """Variable items (type, value) of a PDU body or a user-information item; stops at a truncation."""
-    found, offset = [], 0
-    while offset + 4 <= len(data):
-        kind, _reserved, length = struct.unpack_from(">BBH", data, offset)
-        found.append((kind, data[offset + 4:offset + 4 + length]))
-        offset += 4 + length
-    return found
-
-
-def _server_text(value: bytes | str, allowed: str, limit: int) -> str | None:
-    """A value the server chose, kept only as the standard shapes it (a UID: digits and dots, at most
-    64; a version name: at most 16 characters, PS3.7 D.3.3.2), else None. It lands in the inventory
-    written for Ansible, where a brace could be read as a template."""
-    text = value.rstrip(b"\x00 ").decode("ascii", "replace") if isinstance(value, bytes) else value.strip()
-    return text if 0 < len(text) <= limit and all(c in allowed for c in text) else None
-
-
-_UID_CHARS = "0123456789."
-_NAME_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._- "
+    """The sweep's A-ASSOCIATE-RQ (Verification, PS3.8 9.3.2)."""
+    return pdu.associate_rq(called, calling, IMPLEMENTATION_VERSION)
 
 
 def read_accept(body: bytes, endpoint: Endpoint) -> None:
     """Implementation class UID and version name of an A-ASSOCIATE-AC (PS3.8 9.3.3, PS3.7 D.3.3.2)."""
-    for kind, value in _items(body[68:]):
-        if kind == 0x50:
-            for sub, subvalue in _items(value):
-                if sub == 0x52:
-                    endpoint.implementation_class_uid = _server_text(subvalue, _UID_CHARS, 64)
-                elif sub == 0x55:
-                    endpoint.implementation_version_name = _server_text(subvalue, _NAME_CHARS, 16)
+    endpoint.implementation_class_uid, endpoint.implementation_version_name, _ = pdu.read_accept(body)
     uid = endpoint.implementation_class_uid or ""
     endpoint.toolkit = next((name for root, name in IMPLEMENTATIONS
                              if uid == root or uid.startswith(root + ".")), None)
@@ -341,7 +296,7 @@ async def _ask_dicom(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
 async def _release(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, timeout: float) -> None:
     """A-RELEASE-RQ, and wait (bounded) for the A-RELEASE-RP: leave as a peer would."""
     with contextlib.suppress(asyncio.TimeoutError, OSError, ssl.SSLError):
-        writer.write(RELEASE_RQ)
+        writer.write(pdu.RELEASE_RQ)
         await asyncio.wait_for(writer.drain(), timeout)
         await asyncio.wait_for(reader.read(10), timeout)
 
@@ -411,7 +366,7 @@ def _tls_exchange(address: str, port: int, called: str, calling: str, timeout: f
                 return "closed", None
             if kind == 0x02:
                 with contextlib.suppress(OSError):
-                    conn.sendall(RELEASE_RQ)
+                    conn.sendall(pdu.RELEASE_RQ)
                     conn.recv(10)
             return "pdu", pdu
 
@@ -459,7 +414,7 @@ def _read_web(data: bytes, endpoint: Endpoint) -> None:
             return
         if isinstance(document, dict) and "DicomAet" in document:
             endpoint.product = "Orthanc"
-            endpoint.version = _server_text(str(document.get("Version") or ""), _NAME_CHARS, 32)
+            endpoint.version = pdu.server_text(str(document.get("Version") or ""), pdu.NAME_CHARS, 32)
             endpoint.detail += " without credentials"
 
 

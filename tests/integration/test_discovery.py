@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pynetdicom.pdu import A_ASSOCIATE_RQ
 
 import pacslab
 from pacsguard import discovery
@@ -34,14 +33,6 @@ def sweep(ports: list[int], **options) -> dict:
 
 def by_port(result: dict) -> dict[int, dict]:
     return {e["port"]: e for e in result["endpoints"]}
-
-
-def test_the_request_is_a_verification_association_pynetdicom_reads_back():
-    pdu = A_ASSOCIATE_RQ()
-    pdu.decode(discovery.associate_rq("ANY-SCP", "PG-DISC-1234"))
-    assert pdu.called_ae_title == "ANY-SCP" and pdu.calling_ae_title == "PG-DISC-1234"
-    assert [str(c.abstract_syntax) for c in pdu.presentation_context] == ["1.2.840.10008.1.1"]
-    assert pdu.user_information.implementation_class_uid == discovery.IMPLEMENTATION_CLASS_UID.decode()
 
 
 @pytest.fixture(scope="module")
