@@ -131,6 +131,14 @@ RULES: dict[str, Rule] = {
             (_HC3, _HIPAA_ACCESS),
         ),
         Rule(
+            "PACS-WEB-004", "high",
+            "The web port's TLS accepts TLS < 1.2 or a suite that is not forward-secret AEAD",
+            "Serve HTTPS with TLS 1.2 and 1.3 only, TLS 1.2 limited to ECDHE/DHE suites with AES-GCM or "
+            "ChaCha20-Poly1305 (Orthanc: SslMinimumProtocolVersion and SslCiphersAccepted, or a TLS "
+            "front with that profile).",
+            (_HC3, _HIPAA_TRANSMISSION),
+        ),
+        Rule(
             "PACS-WEB-005", "critical", "DICOMweb (QIDO-RS) answers without credentials",
             "Put DICOMweb behind the same authentication as the REST API (Orthanc: AuthenticationEnabled "
             "true, RegisteredUsers, no remote access without them) or disable the plugin.",

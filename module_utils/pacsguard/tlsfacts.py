@@ -17,6 +17,14 @@ BCP195_TLS12_SUITES: tuple[str, ...] = (
     "DHE-RSA-AES128-GCM-SHA256",
     "DHE-RSA-AES256-GCM-SHA384",
 )
+# TLS 1.2 suites a web port may agree on (PACS-WEB-004): forward-secret AEAD suites, the DICOM
+# profile's GCM suites and the ChaCha20-Poly1305 ones browsers prefer on hardware without AES.
+WEB_TLS12_SUITES: tuple[str, ...] = (
+    *BCP195_TLS12_SUITES,
+    "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "ECDHE-RSA-CHACHA20-POLY1305",
+    "DHE-RSA-CHACHA20-POLY1305",
+)
 # TLS 1.3 suites (all AEAD, all within the profile), OpenSSL names.
 TLS13_SUITES: tuple[str, ...] = (
     "TLS_AES_128_GCM_SHA256",

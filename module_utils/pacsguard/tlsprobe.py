@@ -39,14 +39,21 @@ from .tlsfacts import (
     EXPIRY_WARNING_DAYS,
     MIN_KEY_BITS,
     WEAK_SIGNATURE_HASHES,
+    WEB_TLS12_SUITES,
     key_too_small,
 )
 
-# Every TLS 1.2 suite OpenSSL can offer, less the profile's: a server that picks one of these
-# accepts a suite outside BCP 195.
-NON_BCP195_CIPHER_STRING = "ALL:COMPLEMENTOFDEFAULT:" + ":".join(
-    f"!{name}" for name in BCP195_TLS12_SUITES
-) + ":@SECLEVEL=0"
+
+def _all_but(suites: tuple[str, ...]) -> str:
+    """Every TLS 1.2 suite OpenSSL can offer except ``suites``: a server that picks one of these
+    agrees on a suite outside them."""
+    return "ALL:COMPLEMENTOFDEFAULT:" + ":".join(f"!{name}" for name in suites) + ":@SECLEVEL=0"
+
+
+# Outside DICOM's non-downgrading BCP 195 profile (PACS-TLS-004), outside a web port's forward-secret
+# AEAD suites (PACS-WEB-004).
+NON_BCP195_CIPHER_STRING = _all_but(BCP195_TLS12_SUITES)
+NON_AEAD_CIPHER_STRING = _all_but(WEB_TLS12_SUITES)
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

@@ -5,7 +5,7 @@ from pacsguard.findings import RULES, SEVERITIES, at_or_above, make_finding, sev
 DESIGN_RULES = (
     [f"PACS-NET-00{i}" for i in range(1, 8)]
     + [f"PACS-TLS-00{i}" for i in range(1, 7)]
-    + ["PACS-WEB-001", "PACS-WEB-002", "PACS-WEB-003", "PACS-WEB-005", "PACS-FW-001", "PACS-DISC-001"]
+    + [f"PACS-WEB-00{i}" for i in range(1, 6)] + ["PACS-FW-001", "PACS-DISC-001"]
     + [f"PACS-CFG-{i:03d}" for i in range(1, 15)]
 )
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import copy
 import logging
+import multiprocessing
+import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from .. import bounded, webprobe
 from ..dicomnet import associate
@@ -18,9 +22,13 @@ LOG = logging.getLogger(__name__)
 # plus the least-privilege requests of PACS-NET-007), and the web checks added when a web URL is
 # probed; see default_deadline().
 NETWORK_CHECKS = 11 + association.LEAST_PRIVILEGE_CHECKS
-# One timeout per web request: the resources read without credentials and each default credential.
-WEB_CHECKS = len(webprobe.PATIENT_RESOURCES) + len(webprobe.DEFAULT_CREDENTIALS)
+# One timeout per web request (the resources read without credentials and each default credential),
+# and two per HTTPS handshake of PACS-WEB-004 (each may take two attempts).
+WEB_CHECKS = (len(webprobe.PATIENT_RESOURCES) + len(webprobe.DEFAULT_CREDENTIALS)
+              + 2 * web.TLS_HANDSHAKES)
 DEADLINE_MARGIN = 2.0
+# What a child process gets beyond its share's deadlines to report (pickling, exit).
+UNWIND_SECONDS = 5.0
 # Every check a run reports, for marking those a deadline cut off.
 ALL_CHECKS = ("reachable", "transport", "positive_control", *association.RULES, *tls.RULES,
               *web.RULES, *position.RULES)
@@ -53,12 +61,91 @@ def probe(target: Target) -> Result:
     return result
 
 
-def probe_many(targets: list[Target], workers: int = 16) -> list[Result]:
-    """Probe several endpoints concurrently, results in the order of ``targets``."""
+def probe_many(targets: list[Target], workers: int = 16, processes: int = 0) -> list[Result]:
+    """Probe several endpoints concurrently, results in the order of ``targets``.
+
+    The checks' work is Python work (pynetdicom's threads for the DIMSE checks), and threads share
+    one core: a run of more than SPLIT_AT targets is spread over ``processes`` (0: one per CPU this
+    process may use) child processes, each probing its share with its share of ``workers`` threads.
+    Each child's share has a time limit derived from its targets' deadlines; a child that misses it
+    or dies is ended, and its targets get an error result. Only a process with no other thread
+    forks (a fork copies no thread, and a lock another thread held would stay held)."""
     for target in targets:
         target.validate()
+    count = _process_count(len(targets), processes)
+    if count <= 1:
+        return _threaded(targets, workers)
+    shares = [list(range(index, len(targets), count)) for index in range(count)]
+    per_process = max(1, -(-workers // count))
+    context = multiprocessing.get_context("fork")
+    children = []
+    for share in shares:
+        receiver, sender = context.Pipe(duplex=False)
+        child = context.Process(target=_child, args=([targets[i] for i in share], per_process, sender),
+                                daemon=True)
+        child.start()
+        sender.close()
+        children.append((share, child, receiver))
+    results: list[Result | None] = [None] * len(targets)
+    for share, child, receiver in children:
+        share_targets = [targets[i] for i in share]
+        for index, result in zip(share, _collect(child, receiver, share_targets, per_process), strict=True):
+            results[index] = result
+    return [result for result in results if result is not None]
+
+
+# Targets per process below which a run stays in one process (a fork and a pipe cost more than they
+# save on a few endpoints).
+SPLIT_AT = 16
+
+
+def _process_count(targets: int, processes: int) -> int:
+    if targets <= SPLIT_AT or threading.active_count() > 1:
+        return 1
+    affinity = getattr(os, "sched_getaffinity", None)  # Linux; elsewhere every CPU counts
+    usable = processes or (len(affinity(0)) if affinity else os.cpu_count() or 1)
+    return max(1, min(usable, targets // SPLIT_AT))
+
+
+def _threaded(targets: list[Target], workers: int) -> list[Result]:
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(targets) or 1))) as pool:
         return list(pool.map(probe, targets))
+
+
+def _child(targets: list[Target], workers: int, sender: Any) -> None:
+    """A child process's share: its results, pickled back to the parent."""
+    try:
+        sender.send(_threaded(targets, workers))
+    finally:
+        sender.close()
+
+
+def _collect(child: Any, receiver: Any, targets: list[Target], workers: int) -> list[Result]:
+    """A child's results within the time its share may take (its waves of ``workers`` probes, each
+    within the longest deadline of the share), else an error result for each of its targets."""
+    waves = -(-len(targets) // workers)
+    limit = waves * max(t.deadline or default_deadline(t) for t in targets) + UNWIND_SECONDS
+    reason = f"the probe process did not report within {limit:g} s"
+    try:
+        if receiver.poll(limit):
+            return receiver.recv()
+    except (EOFError, OSError):
+        reason = f"the probe process ended without a result (exit code {child.exitcode})"
+    finally:
+        receiver.close()
+        child.join(UNWIND_SECONDS)
+        if child.is_alive():
+            child.kill()
+            child.join()
+    return [_process_error(target, reason) for target in targets]
+
+
+def _process_error(target: Target, reason: str) -> Result:
+    result = Result(endpoint=endpoint_skeleton(target))
+    result.check("probe", "error", reason)
+    result.not_run(ALL_CHECKS, reason)
+    result.verdict = verdict(result, target.position)
+    return result
 
 
 def _all_checks(run: Run) -> None:

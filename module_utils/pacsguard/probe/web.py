@@ -1,18 +1,24 @@
 """Web/REST checks (PACS-WEB-*): does the product's web API hand out patient data without
 credentials, serve non-local clients in plaintext, accept a default credential, answer DICOMweb
-queries without credentials? (The HTTP work is in webprobe.py.)
+queries without credentials, and does its HTTPS accept legacy protocol versions or suites that are
+not forward-secret AEAD? (The HTTP work is in webprobe.py, the handshakes in tlsprobe.py.)
 """
 
 from __future__ import annotations
 
-from .. import webprobe
+from .. import tlsprobe, webprobe
+from ..tlsfacts import LEGACY_VERSIONS
 from .model import Run
 
-RULES = ("PACS-WEB-001", "PACS-WEB-002", "PACS-WEB-003", "PACS-WEB-005")
+RULES = ("PACS-WEB-001", "PACS-WEB-002", "PACS-WEB-003", "PACS-WEB-004", "PACS-WEB-005")
+# Handshakes PACS-WEB-004 makes at most: one per protocol version, and one offering only suites
+# outside forward-secret AEAD (for deadlines; each handshake may take two attempts).
+TLS_HANDSHAKES = len(tlsprobe.TLS_VERSIONS) + 1
 
 
 def check(run: Run) -> None:
-    """GET the patient-listing resources without credentials and judge the answers."""
+    """GET the patient-listing resources without credentials and judge the answers; on HTTPS, the
+    port's protocol versions and suites."""
     target = run.target
     if not target.web_url:
         run.result.skip(RULES, "no web_url given")
@@ -24,3 +30,34 @@ def check(run: Run) -> None:
             run.result.fail(rule_id, detail)
         else:
             run.result.check(rule_id, status, detail)
+    _tls(run, web)
+
+
+def _tls(run: Run, web: webprobe.WebResult) -> None:
+    """PACS-WEB-004: TLS 1.0/1.1, or a TLS 1.2 suite that is not forward-secret AEAD, accepted."""
+    if not web.reachable:
+        run.result.check("PACS-WEB-004", "pass", f"web port not reachable: {web.error}")
+        return
+    if web.scheme != "https":
+        run.result.check("PACS-WEB-004", "skipped", "the web port speaks plaintext HTTP (PACS-WEB-002)")
+        return
+    target = run.target
+
+    def shake(version: str, ciphers: str | None = None) -> tlsprobe.Handshake:
+        return tlsprobe.handshake(web.host, web.port, target.timeout, target.bind_address,
+                                  tlsprobe.TLS_VERSIONS[version], ciphers)
+
+    accepted = [name for name in tlsprobe.TLS_VERSIONS if shake(name).accepted]
+    web_summary = run.result.endpoint["web"]
+    web_summary["tls_versions_accepted"] = accepted
+    problems = [f"TLS handshake completed with {name}" for name in accepted if name in LEGACY_VERSIONS]
+    if "TLSv1.2" in accepted:
+        suite = shake("TLSv1.2", tlsprobe.NON_AEAD_CIPHER_STRING)
+        if suite.accepted:
+            problems.append(f"TLS 1.2 handshake agreed on {suite.cipher or 'a suite'} with only suites "
+                            "outside forward-secret AEAD offered")
+    if problems:
+        run.result.fail("PACS-WEB-004", "; ".join(problems))
+    else:
+        run.result.check("PACS-WEB-004", "pass", f"accepted: {', '.join(accepted) or 'none'}; "
+                                                 "TLS 1.2 only with forward-secret AEAD suites")
