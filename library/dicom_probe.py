@@ -90,7 +90,7 @@ options:
     description:
       - Seconds the whole run may take, after which it stops and returns what it observed, with
         the checks not done marked C(error).
-      - 0 derives it as O(timeout) x the number of network checks (16, or 21 with O(web_url)) + 2.
+      - 0 derives it as O(timeout) x the number of network checks (16, or 31 with O(web_url)) + 2.
     type: float
     default: 0
   intrusive: &intrusive
@@ -135,7 +135,11 @@ options:
       intrusive: *intrusive
       position: *position
   workers:
-    description: How many endpoints of O(targets) are probed at the same time.
+    description:
+      - How many endpoints of O(targets) are probed at the same time.
+      - More than 16 targets are spread over one process per CPU the module may use (at most one
+        per 16 targets), each probing its share with its share of O(workers); a process that does
+        not report within its share's deadlines is ended and its targets get an error result.
     type: int
     default: 32
 attributes:

@@ -166,8 +166,9 @@ def associate_rq(called: str, calling: str) -> bytes:
 
 def read_accept(body: bytes, endpoint: Endpoint) -> None:
     """Implementation class UID and version name of an A-ASSOCIATE-AC (PS3.8 9.3.3, PS3.7 D.3.3.2)."""
-    endpoint.implementation_class_uid, endpoint.implementation_version_name, _ = pdu.read_accept(body)
-    uid = endpoint.implementation_class_uid or ""
+    uid, version, _context = pdu.read_accept(body)
+    endpoint.implementation_class_uid, endpoint.implementation_version_name = uid, version
+    uid = uid or ""
     endpoint.toolkit = next((name for root, name in IMPLEMENTATIONS
                              if uid == root or uid.startswith(root + ".")), None)
 

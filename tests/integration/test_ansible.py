@@ -215,7 +215,7 @@ def test_nodes_of_each_vantage_are_probed_together_and_keep_their_own_result(tmp
         timeout=300)
     assert run.returncode != 0
     # one probe task call per vantage, not per node
-    assert run.stdout.count("TASK [pacs_audit : Probe every node of this vantage in one call") == 1
+    assert run.stdout.count("TASK [pacs_audit : Probe every node of each vantage in one call") == 1
     document = json.loads((tmp_path / "reports" / "pacsguard-audit.json").read_text())
     report = {h["name"]: h for h in document["hosts"]}
     assert report["open"]["verdict"] == "fail"

@@ -102,8 +102,12 @@ SPLIT_AT = 16
 def _process_count(targets: int, processes: int) -> int:
     if targets <= SPLIT_AT or threading.active_count() > 1:
         return 1
-    affinity = getattr(os, "sched_getaffinity", None)  # Linux; elsewhere every CPU counts
-    usable = processes or (len(affinity(0)) if affinity else os.cpu_count() or 1)
+    if processes:
+        usable = processes
+    elif hasattr(os, "sched_getaffinity"):  # Linux: the CPUs this process may use
+        usable = len(os.sched_getaffinity(0))
+    else:
+        usable = os.cpu_count() or 1
     return max(1, min(usable, targets // SPLIT_AT))
 
 
