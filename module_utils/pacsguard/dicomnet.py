@@ -244,7 +244,7 @@ def _associate_only(transport: Transport, calling_ae: str, called_ae: str) -> Ou
         try:
             conn.sendall(pdu.associate_rq(called_ae, calling_ae, IMPLEMENTATION_VERSION))
             kind, body = _read_pdu(conn, started + transport.timeout)
-        except TimeoutError:
+        except socket.timeout:  # noqa: UP041 - TimeoutError from Python 3.10 only, an OSError before
             outcome.kind = "timeout"
             outcome.detail = f"no A-ASSOCIATE answer within {transport.timeout:g} s"
             return outcome
@@ -289,32 +289,17 @@ def _connect(transport: Transport) -> socket.socket:
     return conn
 
 
-def _read_exactly(conn: socket.socket, count: int, deadline: float) -> bytes:
-    """``count`` bytes by ``deadline`` (time.monotonic()), however slowly they come."""
-    data = bytearray()
-    while len(data) < count:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("the answer was not complete in time")
-        conn.settimeout(left)
-        chunk = conn.recv(min(count - len(data), 65536))
-        if not chunk:
-            raise ConnectionError("closed")
-        data += chunk
-    return bytes(data)
-
-
 def _read_pdu(conn: socket.socket, deadline: float) -> tuple[int, bytes]:
     """One PDU (type, body); one that announces more than MAX_PDU_BYTES is not read (the connection
     is closed, and the step's report says why)."""
-    kind, _reserved, length = pdu.HEADER.unpack(_read_exactly(conn, pdu.HEADER.size, deadline))
+    kind, _reserved, length = pdu.HEADER.unpack(pdu.recv_exactly(conn, pdu.HEADER.size, deadline))
     if length > MAX_PDU_BYTES:
         registry = bounded.current()
         if registry is not None:
             registry.note(f"the server announced a PDU of {length} bytes (the probe reads at most "
                           f"{MAX_PDU_BYTES})")
         raise ConnectionError("PDU over the cap")
-    return kind, _read_exactly(conn, length, deadline)
+    return kind, pdu.recv_exactly(conn, length, deadline)
 
 
 def _release(conn: socket.socket, timeout: float) -> None:

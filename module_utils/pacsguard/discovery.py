@@ -310,21 +310,6 @@ def _tls_context() -> ssl.SSLContext:
     return context
 
 
-def _recv_exactly(conn: ssl.SSLSocket, count: int, deadline: float) -> bytes:
-    """``count`` bytes, by ``deadline`` (time.monotonic()) however slowly the server trickles them."""
-    data = b""
-    while len(data) < count:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise socket.timeout("the answer was not complete in time")
-        conn.settimeout(left)
-        chunk = conn.recv(count - len(data))
-        if not chunk:
-            raise ConnectionError("closed")
-        data += chunk
-    return data
-
-
 def _tls_exchange(address: str, port: int, called: str, calling: str, timeout: float) -> tuple[str, Any]:
     """The A-ASSOCIATE-RQ over TLS, with blocking sockets (run in a worker thread): a TLS 1.3
     server's certificate-required alert arrives after the handshake, on the first read, and Python's
@@ -354,11 +339,11 @@ def _tls_exchange(address: str, port: int, called: str, calling: str, timeout: f
             deadline = time.monotonic() + 2 * timeout  # the whole answer, as in plaintext
             try:
                 conn.sendall(associate_rq(called, calling))
-                header = _recv_exactly(conn, 6, deadline)
+                header = pdu.recv_exactly(conn, pdu.HEADER.size, deadline)
                 kind, _reserved, length = struct.unpack(">BBI", header)
                 if kind not in (0x02, 0x03, 0x07) or length > MAX_PDU_BYTES:
                     return "other", header
-                pdu = (kind, _recv_exactly(conn, length, deadline))
+                answer = (kind, pdu.recv_exactly(conn, length, deadline))
             except ssl.SSLError as exc:
                 return "alert", str(exc.reason or exc)
             except socket.timeout:
@@ -369,7 +354,7 @@ def _tls_exchange(address: str, port: int, called: str, calling: str, timeout: f
                 with contextlib.suppress(OSError):
                     conn.sendall(pdu.RELEASE_RQ)
                     conn.recv(10)
-            return "pdu", pdu
+            return "pdu", answer
 
 
 async def _try_tls(sweep: Sweep, endpoint: Endpoint, limiter: _Limiter) -> None:

@@ -8,9 +8,14 @@ Ansible or pynetdicom; what a server sends is read within bounds and kept only i
 standard gives it.
 """
 
+# socket.timeout is TimeoutError from Python 3.10 only; a vantage may run an older Python.
+# ruff: noqa: UP041
+
 from __future__ import annotations
 
+import socket
 import struct
+import time
 
 APPLICATION_CONTEXT = b"1.2.840.10008.3.1.1.1"
 VERIFICATION = b"1.2.840.10008.1.1"
@@ -82,3 +87,20 @@ def read_accept(body: bytes) -> tuple[str | None, str | None, bool]:
 def read_reject(body: bytes) -> tuple[int, int, int] | None:
     """(result, source, reason) of an A-ASSOCIATE-RJ body (PS3.8 9.3.4), None when it is truncated."""
     return (body[1], body[2], body[3]) if len(body) >= 4 else None
+
+
+def recv_exactly(conn: socket.socket, count: int, deadline: float) -> bytes:
+    """``count`` bytes from a blocking socket by ``deadline`` (time.monotonic()), however slowly
+    the server trickles them: socket.timeout when they are not all there in time, ConnectionError
+    when the connection closes first."""
+    data = bytearray()
+    while len(data) < count:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise socket.timeout("the answer was not complete in time")
+        conn.settimeout(left)
+        chunk = conn.recv(min(count - len(data), 65536))
+        if not chunk:
+            raise ConnectionError("closed")
+        data += chunk
+    return bytes(data)

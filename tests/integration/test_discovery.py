@@ -211,3 +211,26 @@ def test_what_a_server_says_of_itself_never_lands_as_a_template(servers):
     assert endpoint["implementation_class_uid"] is None and endpoint["implementation_version_name"] is None
     written = yaml.safe_dump(result["inventory"]) + json.dumps(result["findings"])
     assert "{{" not in written and "{%" not in written and "lookup" not in written
+
+
+def test_a_tls_port_that_accepts_any_calling_ae_without_a_client_certificate(pki):
+    """The sweep's TLS association is accepted, then released: the endpoint is DICOM over TLS open
+    to any calling AE (the release after an acceptance once broke the sweep)."""
+    import ssl
+
+    from pynetdicom import AE
+    from pynetdicom.sop_class import Verification
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(pki["server_cert"], pki["server_key"])
+    ae = AE(ae_title="ANY-SCP")
+    ae.require_called_aet = False
+    ae.add_supported_context(Verification)
+    port = pacslab.free_port()
+    server = ae.start_server(("127.0.0.1", port), block=False, ssl_context=context)
+    try:
+        endpoint = by_port(sweep([port]))[port]
+    finally:
+        server.shutdown()
+    assert (endpoint["transport"], endpoint["association"]) == ("tls", "accepted"), endpoint
+    assert endpoint["accepts_any_calling_ae"] is True
