@@ -45,7 +45,7 @@ ee: images
 	$(BIN)/python tools/ee_check.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check library module_utils lab tests bench tools molecule
+	$(BIN)/ruff check library module_utils lab tests bench tools molecule roles
 	$(BIN)/ansible-lint --offline playbooks roles molecule
 	$(BIN)/python tools/module_docs.py
 	$(MAKE) sanity

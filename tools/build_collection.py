@@ -39,7 +39,8 @@ PLAYBOOKS = ("audit.yml", "discover.yml", "harden.yml", "site.yml")
 UNIT_TESTS = ("aetitle", "dcmqrscp_config", "findings", "hostile_input", "jsonc", "orthanc_config",
               "reports", "service_state", "tlsprobe", "waivers")
 UNIT_REQUIREMENTS = ("cryptography",)
-SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+SKIP_NAMES = ("__pycache__", "*.pyc", ".pytest_cache")
+SKIP = shutil.ignore_patterns(*SKIP_NAMES)
 
 
 def release() -> str:
@@ -75,6 +76,17 @@ def _copy_modules(stage: Path, target: str) -> None:
     modules.mkdir(parents=True)
     for source in sorted((ROOT / "library").glob("*.py")):
         (modules / source.name).write_text(rewrite_imports(source.read_text(), target))
+
+
+def _copy_role_actions(stage: Path) -> None:
+    """roles/*/action_plugins/*.py to plugins/action/: a collection's roles cannot carry plugins, and
+    its roles find the collection's own by their short names."""
+    actions = stage / "plugins" / "action"
+    for source in sorted((ROOT / "roles").glob("*/action_plugins/*.py")):
+        actions.mkdir(parents=True, exist_ok=True)
+        if (actions / source.name).exists():
+            raise SystemExit(f"two roles carry an action plugin named {source.name}")
+        shutil.copy2(source, actions / source.name)
 
 
 def rewrite_test_imports(text: str, target: str) -> str:
@@ -115,7 +127,9 @@ def stage(meta: dict, into: Path) -> Path:
     _copy_modules(tree, collection_import(meta))
     _copy_unit_tests(tree, collection_import(meta))
     shutil.copytree(ROOT / "module_utils" / "pacsguard", tree / "plugins" / "module_utils", ignore=SKIP)
-    shutil.copytree(ROOT / "roles", tree / "roles", ignore=SKIP)
+    roles_skip = shutil.ignore_patterns(*SKIP_NAMES, "action_plugins")
+    shutil.copytree(ROOT / "roles", tree / "roles", ignore=roles_skip)
+    _copy_role_actions(tree)
     (tree / "playbooks").mkdir()
     for name in PLAYBOOKS:
         shutil.copy2(ROOT / "playbooks" / name, tree / "playbooks" / name)

@@ -23,6 +23,7 @@ try:
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
     from pynetdicom import AE, evt
+    from pynetdicom.dsutils import encode
     from pynetdicom.pdu import A_ABORT_RQ, A_ASSOCIATE_AC, A_ASSOCIATE_RJ
     from pynetdicom.sop_class import (
         ModalityWorklistInformationFind,
@@ -45,7 +46,7 @@ except ImportError:
 else:
     LIBRARY_IMPORT_ERROR = None
 
-from . import bounded, pdu
+from . import bounded, dimse, pdu
 
 _SYNTAXES = [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
 _PENDING = (0xFF00, 0xFF01)
@@ -136,8 +137,8 @@ def associate(
     budget = transport.timeout * (3 + len(dimse))
 
     def attempt() -> Outcome:
-        if not dimse:
-            return _associate_only(transport, calling_ae, called_ae)
+        if "store" not in dimse:
+            return _associate_raw(transport, calling_ae, called_ae, dimse)
         ae = _make_ae(calling_ae, transport.timeout, dimse)
         try:
             return _associate(ae, transport, calling_ae, called_ae, dimse)
@@ -227,47 +228,149 @@ def _associate(
     return outcome
 
 
+def _associate_raw(transport: Transport, calling_ae: str, called_ae: str, dimse: tuple[str, ...]) -> Outcome:
+    """An association over a plain (or TLS) socket (pdu.py, dimse.py), and each check of ``dimse``
+    but C-STORE on it: the same Outcome as _associate() for the same answers, without pynetdicom's
+    two polling threads and timers per attempt, which are most of the probe's cost. Connect and TLS
+    handshake within ``timeout``, each answer within ``timeout`` however it trickles; a request the
+    server refuses by an abort gets the next check a fresh association, as in _associate()."""
+    contexts = _raw_contexts(dimse)
+    outcome, session = _open_raw(transport, calling_ae, called_ae, contexts)
+    if session is None:
+        return outcome
+    if not session.contexts:
+        outcome.dimse = {name: {"allowed": False, "offered": False, "status": "not offered"}
+                         for name in dimse}
+    for name in dimse if session.contexts else ():
+        if session is None:
+            session = _open_raw(transport, calling_ae, called_ae, contexts)[1]
+        if session is None:
+            outcome.dimse[name] = {"allowed": False, "status": "association not re-established"}
+            continue
+        outcome.dimse[name] = _RAW_CHECKS[name](session)
+        if not session.alive:
+            session = None
+    if session is not None:
+        session.release()
+    return outcome
+
+
 def _associate_only(transport: Transport, calling_ae: str, called_ae: str) -> Outcome:
-    """An association that asks for nothing once accepted, over a plain socket (pdu.py): the same
-    Outcome as _associate() for the same answers, without pynetdicom's two polling threads per
-    attempt, which are most of the probe's cost. Connect and TLS handshake within ``timeout``, the
-    answer within ``timeout`` however it trickles, then release (an A-RELEASE-RP is waited for at
-    most ``timeout``)."""
+    """An association that asks for nothing once accepted (_associate_raw with no check)."""
+    return _associate_raw(transport, calling_ae, called_ae, ())
+
+
+def _open_raw(transport: Transport, calling_ae: str, called_ae: str,
+              contexts: tuple[tuple[bytes, tuple[bytes, ...]], ...]) -> tuple[Outcome, _Session | None]:
+    """Connect, send the A-ASSOCIATE-RQ, read the answer: the Outcome, and the open session when
+    the server accepted (the caller releases it)."""
     outcome = Outcome("aborted", "", calling_ae, called_ae)
     try:
         conn = _connect(transport)
     except (OSError, ssl.SSLError):
         outcome.kind, outcome.detail = "unreachable", "no TCP/TLS connection"
-        return outcome
-    with conn:
-        started = time.monotonic()
+        return outcome, None
+    started = time.monotonic()
+    try:
+        conn.sendall(pdu.associate_rq(called_ae, calling_ae, IMPLEMENTATION_VERSION, contexts))
+        kind, body = _read_pdu(conn, started + transport.timeout)
+    except socket.timeout:  # noqa: UP041 - TimeoutError from Python 3.10 only, an OSError before
+        outcome.kind = "timeout"
+        outcome.detail = f"no A-ASSOCIATE answer within {transport.timeout:g} s"
+        return outcome, _closed(conn)
+    except (OSError, ssl.SSLError, ConnectionError):
+        outcome.detail = "connection closed before any A-ASSOCIATE answer"
+        return outcome, _closed(conn)
+    reject = pdu.read_reject(body) if kind == pdu.ASSOCIATE_RJ else None
+    if kind == pdu.ASSOCIATE_AC:
+        uid, version, context = pdu.read_accept(body)
+        outcome.kind = "accepted"
+        outcome.detail = ("A-ASSOCIATE-AC" if context
+                          else "A-ASSOCIATE-AC (no requested presentation context)")
+        outcome.implementation_class_uid, outcome.implementation_version_name = uid, version
+        accepted = pdu.accepted_contexts(body)
+        by_syntax = {contexts[(cid - 1) // 2][0].decode(): (cid, syntax) for cid, syntax in accepted.items()
+                     if cid % 2 and (cid - 1) // 2 < len(contexts) and syntax in _RAW_SYNTAXES}
+        return outcome, _Session(conn, by_syntax, calling_ae, transport.timeout)
+    if reject is not None:
+        result, source, reason = reject
+        outcome.kind = "rejected"
+        outcome.detail = f"A-ASSOCIATE-RJ (result {result}, source {source}, reason {reason})"
+    elif kind == pdu.ABORT:
+        outcome.detail = "A-ABORT from the peer before any A-ASSOCIATE answer"
+    else:
+        outcome.detail = f"answered with PDU type 0x{kind:02x}, not an A-ASSOCIATE answer"
+    return outcome, _closed(conn)
+
+
+def _closed(conn: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        conn.close()
+
+
+class _Session:
+    """An accepted association over a socket: its accepted contexts by abstract syntax, and the
+    requests of the checks (one at a time, each answer read within ``timeout``)."""
+
+    def __init__(self, conn: socket.socket, contexts: dict[str, tuple[int, bytes]], calling_ae: str,
+                 timeout: float) -> None:
+        self.conn, self.contexts, self.calling_ae, self.timeout = conn, contexts, calling_ae, timeout
+        self.alive = True
+        self.aborted = False
+        self._message_id = 0
+
+    def ask(self, field: int, sop_class: str, identifier: Dataset | None = None,
+            limit: int = 0) -> tuple[int | None, int]:
+        """Send one request and read its responses up to the final one: (final status or None,
+        pending responses). With ``limit``, stops (and aborts) after that many pending ones."""
+        context_id, syntax = self.contexts[sop_class]
+        self._message_id += 1
+        destination = self.calling_ae if field == dimse.C_MOVE else None
+        pending = 0
         try:
-            conn.sendall(pdu.associate_rq(called_ae, calling_ae, IMPLEMENTATION_VERSION))
-            kind, body = _read_pdu(conn, started + transport.timeout)
-        except socket.timeout:  # noqa: UP041 - TimeoutError from Python 3.10 only, an OSError before
-            outcome.kind = "timeout"
-            outcome.detail = f"no A-ASSOCIATE answer within {transport.timeout:g} s"
-            return outcome
-        except (OSError, ssl.SSLError, ConnectionError):
-            outcome.detail = "connection closed before any A-ASSOCIATE answer"
-            return outcome
-        reject = pdu.read_reject(body) if kind == pdu.ASSOCIATE_RJ else None
-        if kind == pdu.ASSOCIATE_AC:
-            uid, version, context = pdu.read_accept(body)
-            outcome.kind = "accepted"
-            outcome.detail = ("A-ASSOCIATE-AC" if context
-                              else "A-ASSOCIATE-AC (no requested presentation context)")
-            outcome.implementation_class_uid, outcome.implementation_version_name = uid, version
-            _release(conn, transport.timeout)
-        elif reject is not None:
-            result, source, reason = reject
-            outcome.kind = "rejected"
-            outcome.detail = f"A-ASSOCIATE-RJ (result {result}, source {source}, reason {reason})"
-        elif kind == pdu.ABORT:
-            outcome.detail = "A-ABORT from the peer before any A-ASSOCIATE answer"
-        else:
-            outcome.detail = f"answered with PDU type 0x{kind:02x}, not an A-ASSOCIATE answer"
-    return outcome
+            request = dimse.p_data(context_id, dimse.command(field, sop_class.encode(), self._message_id,
+                                                             identifier is not None, destination), True)
+            if identifier is not None:
+                encoded = encode(identifier, syntax == pdu.IMPLICIT_LE, True) or b""
+                request += dimse.p_data(context_id, encoded, False)
+            self.conn.sendall(request)
+            while True:
+                values = dimse.read_response(
+                    lambda: _read_pdu(self.conn, time.monotonic() + self.timeout))
+                if not dimse.is_response_to(values, field):
+                    continue  # a sub-operation request (C-GET's C-STORE): nothing to answer here
+                status = dimse.status_of(values)
+                if status not in dimse.PENDING:
+                    return status, pending
+                pending += 1
+                if limit and pending >= limit:
+                    self.abort()
+                    return None, pending
+        except dimse.Aborted:
+            self.aborted = True
+        except (OSError, ssl.SSLError, ConnectionError, socket.timeout):  # noqa: UP041
+            pass
+        self._end()
+        return None, pending
+
+    def status_text(self, code: int | None) -> str:
+        """The DIMSE status in hex, or what happened instead (an abort, no answer)."""
+        if code is not None:
+            return f"0x{code:04X}"
+        return "A-ABORT (no DIMSE status)" if self.aborted else "no DIMSE status"
+
+    def abort(self) -> None:
+        with contextlib.suppress(OSError, ssl.SSLError):
+            self.conn.sendall(pdu.ABORT_RQ)
+        self._end()
+
+    def release(self) -> None:
+        _release(self.conn, self.timeout)
+        self._end()
+
+    def _end(self) -> None:
+        self.alive = False
+        _closed(self.conn)
 
 
 def _connect(transport: Transport) -> socket.socket:
@@ -359,9 +462,7 @@ def _find(assoc: Any) -> dict[str, Any]:
     """
     if not _offered(assoc, StudyRootQueryRetrieveInformationModelFind):
         return _not_offered("Study Root C-FIND")
-    query = Dataset()
-    query.QueryRetrieveLevel = "STUDY"
-    query.StudyInstanceUID = ""
+    query = _universal_study_query()
     matches, final = 0, None
     for status, _identifier in assoc.send_c_find(query, StudyRootQueryRetrieveInformationModelFind):
         code = getattr(status, "Status", None)
@@ -397,13 +498,7 @@ def _no_match(name: str) -> Any:
         model = _NO_MATCH[name]
         if not _offered(assoc, model):
             return _not_offered(str(model.name))
-        query = Dataset()
-        if name == "find_worklist":
-            query.PatientID = "PGNONE" + generate_uid()[-10:]
-            query.ScheduledProcedureStepSequence = []
-        else:
-            query.QueryRetrieveLevel = "STUDY"
-            query.StudyInstanceUID = generate_uid()
+        query = _no_match_query(name)
         if name == "move":
             answers = assoc.send_c_move(query, assoc.requestor.ae_title, model)
         elif name == "get":
@@ -461,3 +556,70 @@ _NO_MATCH = {
 _REFUSED = (0x0124, 0x0122)
 _DIMSE = {"echo": _echo, "find": _find, "store": _store,
           **{name: _no_match(name) for name in _NO_MATCH}}
+
+
+# The checks spoken over a socket (_associate_raw), each with the context it needs: the same
+# questions and answers as _echo, _find and _no_match.
+def _raw_echo(session: _Session) -> dict[str, Any]:
+    if Verification not in session.contexts:
+        return _not_offered("Verification")
+    code, _pending = session.ask(dimse.C_ECHO, Verification)
+    return {"allowed": code == 0x0000, "status": session.status_text(code)}
+
+
+def _raw_find(session: _Session) -> dict[str, Any]:
+    if StudyRootQueryRetrieveInformationModelFind not in session.contexts:
+        return _not_offered("Study Root C-FIND")
+    query = _universal_study_query()
+    code, matches = session.ask(dimse.C_FIND, StudyRootQueryRetrieveInformationModelFind, query,
+                                limit=MAX_FIND_RESPONSES)
+    if matches >= MAX_FIND_RESPONSES:
+        return {"allowed": True, "matches": matches, "status": f"stopped after {matches} pending responses"}
+    return {"allowed": code == 0x0000 or matches > 0, "matches": matches, "status": session.status_text(code)}
+
+
+_RAW_FIELDS = {"find_none": dimse.C_FIND, "get": dimse.C_GET, "move": dimse.C_MOVE,
+               "find_worklist": dimse.C_FIND}
+
+
+def _raw_no_match(name: str) -> Any:
+    def request(session: _Session) -> dict[str, Any]:
+        model = _NO_MATCH[name]
+        if model not in session.contexts:
+            return _not_offered(str(model.name))
+        code, _pending = session.ask(_RAW_FIELDS[name], model, _no_match_query(name))
+        return {"allowed": code is not None and code not in _REFUSED, "status": session.status_text(code)}
+    return request
+
+
+def _universal_study_query() -> Dataset:
+    """Every study, by its Study Instance UID alone (only the number of matches is kept)."""
+    query = Dataset()
+    query.QueryRetrieveLevel = "STUDY"
+    query.StudyInstanceUID = ""
+    return query
+
+
+def _no_match_query(name: str) -> Dataset:
+    """The identifier of a request for a study (or worklist patient) that cannot exist."""
+    query = Dataset()
+    if name == "find_worklist":
+        query.PatientID = "PGNONE" + generate_uid()[-10:]
+        query.ScheduledProcedureStepSequence = []
+    else:
+        query.QueryRetrieveLevel = "STUDY"
+        query.StudyInstanceUID = generate_uid()
+    return query
+
+
+_RAW_CHECKS = {"echo": _raw_echo, "find": _raw_find, **{name: _raw_no_match(name) for name in _NO_MATCH}}
+_RAW_SYNTAXES = (pdu.IMPLICIT_LE, dimse.EXPLICIT_LE)
+
+
+def _raw_contexts(checks: tuple[str, ...]) -> tuple[tuple[bytes, tuple[bytes, ...]], ...]:
+    """Verification (always, as pynetdicom's path proposes it), then the model of each check."""
+    if not checks:
+        return pdu.VERIFICATION_ONLY
+    models = {"echo": Verification, "find": StudyRootQueryRetrieveInformationModelFind, **_NO_MATCH}
+    wanted = [str(Verification)] + [str(models[name]) for name in checks]
+    return tuple((uid.encode(), _RAW_SYNTAXES) for uid in dict.fromkeys(wanted))

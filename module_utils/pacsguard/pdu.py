@@ -34,14 +34,27 @@ UID_CHARS = "0123456789."
 NAME_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._- "
 
 
+# Linux only (elsewhere a server's split writes cost the delayed acknowledgement).
+_QUICKACK = getattr(socket, "TCP_QUICKACK", None)
+
+
 def _item(kind: int, value: bytes) -> bytes:
     return struct.pack(">BBH", kind, 0, len(value)) + value
 
 
-def associate_rq(called: str, calling: str, version: bytes) -> bytes:
-    """An A-ASSOCIATE-RQ for Verification with Implicit VR Little Endian (PS3.8 9.3.2); ``version``
-    is the implementation version name (at most 16 characters)."""
-    context = _item(0x20, bytes([1, 0, 0, 0]) + _item(0x30, VERIFICATION) + _item(0x40, IMPLICIT_LE))
+# What an association that asks for nothing once accepted proposes.
+VERIFICATION_ONLY = ((VERIFICATION, (IMPLICIT_LE,)),)
+
+
+def associate_rq(called: str, calling: str, version: bytes,
+                 contexts: tuple[tuple[bytes, tuple[bytes, ...]], ...] = VERIFICATION_ONLY) -> bytes:
+    """An A-ASSOCIATE-RQ (PS3.8 9.3.2) proposing ``contexts`` (abstract syntax, transfer syntaxes),
+    with context IDs 1, 3, 5 ... in their order; ``version`` is the implementation version name (at
+    most 16 characters)."""
+    context = b"".join(
+        _item(0x20, bytes([2 * index + 1, 0, 0, 0]) + _item(0x30, abstract)
+              + b"".join(_item(0x40, syntax) for syntax in syntaxes))
+        for index, (abstract, syntaxes) in enumerate(contexts))
     user = _item(0x50, _item(0x51, struct.pack(">I", MAX_RECEIVE)) + _item(0x52, IMPLEMENTATION_CLASS_UID)
                  + _item(0x55, version))
     body = (struct.pack(">HH", 1, 0) + called.ljust(16).encode("ascii") + calling.ljust(16).encode("ascii")
@@ -84,6 +97,17 @@ def read_accept(body: bytes) -> tuple[str | None, str | None, bool]:
     return uid, version, accepted
 
 
+def accepted_contexts(body: bytes) -> dict[int, bytes]:
+    """Context ID to transfer syntax of each presentation context an A-ASSOCIATE-AC body accepted
+    (result 0, PS3.8 9.3.3.2)."""
+    accepted = {}
+    for kind, value in items(body[68:]):
+        if kind == 0x21 and len(value) >= 4 and value[2] == 0:
+            syntax = next((sub for code, sub in items(value[4:]) if code == 0x40), b"")
+            accepted[value[0]] = syntax.rstrip(b"\x00 ")
+    return accepted
+
+
 def read_reject(body: bytes) -> tuple[int, int, int] | None:
     """(result, source, reason) of an A-ASSOCIATE-RJ body (PS3.8 9.3.4), None when it is truncated."""
     return (body[1], body[2], body[3]) if len(body) >= 4 else None
@@ -99,6 +123,10 @@ def recv_exactly(conn: socket.socket, count: int, deadline: float) -> bytes:
         if left <= 0:
             raise socket.timeout("the answer was not complete in time")
         conn.settimeout(left)
+        if _QUICKACK is not None:
+            # acknowledge at once: a server that writes a PDU in two parts (DCMTK) otherwise waits
+            # for this side's delayed acknowledgement (about 40 ms) before the second
+            conn.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
         chunk = conn.recv(min(count - len(data), 65536))
         if not chunk:
             raise ConnectionError("closed")

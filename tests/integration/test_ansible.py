@@ -40,12 +40,13 @@ def test_adhoc_module_refuses_bad_input_with_one_clear_error(dcmqrscp_open):
                              "at most 16 (PS3.5 6.2)")
 
 
-def _playbook(tmp_path, hosts: dict, *extra: str) -> tuple[subprocess.CompletedProcess, Path]:
+def _playbook(tmp_path, hosts: dict, *extra: str,
+              playbook: str = "playbooks/audit.yml") -> tuple[subprocess.CompletedProcess, Path]:
     inventory = tmp_path / "inventory.yml"
     inventory.write_text(yaml.safe_dump({"all": {"children": {"pacs": {"hosts": hosts}}}}))
     reports = tmp_path / "reports"
     run = subprocess.run(
-        [str(BIN / "ansible-playbook"), "-i", str(inventory), "playbooks/audit.yml",
+        [str(BIN / "ansible-playbook"), "-i", str(inventory), playbook,
          "-e", f"pacs_audit_report_dir={reports}", *extra],
         cwd=ROOT, env={**ENV, "ANSIBLE_STDOUT_CALLBACK": "default"}, capture_output=True, text=True,
         timeout=300)
@@ -100,6 +101,40 @@ def test_audit_gate_threshold_and_unprobeable_host(tmp_path, orthanc_hardened):
     document = json.loads((reports / "pacsguard-audit.json").read_text())
     broken_entry = next(h for h in document["hosts"] if h["name"] == "broken")
     assert "backslash" in broken_entry["error"]
+
+
+def test_a_bad_audit_option_makes_its_node_an_error_and_the_others_are_audited(tmp_path,
+                                                                            orthanc_hardened):
+    """audit.yml validates the role's options of every node in one task (no validation task per
+    node): a node whose option is not valid is an error entry naming the option; the others are
+    probed as usual."""
+    hosts = {"good": _node(orthanc_hardened), "bad": _node(orthanc_hardened, pacs_audit_timeout="soon"),
+             "worse": _node(orthanc_hardened, pacs_audit_position="everywhere")}
+    run, reports = _playbook(tmp_path, hosts, "-e", "pacs_audit_fail_on=critical")
+    assert run.returncode != 0, run.stdout[-3000:]       # errors fail the gate (inconclusive)
+    entries = {h["name"]: h for h in json.loads((reports / "pacsguard-audit.json").read_text())["hosts"]}
+    assert entries["bad"]["verdict"] == "error" and "pacs_audit_timeout" in entries["bad"]["error"]
+    assert entries["worse"]["verdict"] == "error" and "pacs_audit_position" in entries["worse"]["error"]
+    assert "everywhere" in entries["worse"]["error"]
+    good = entries["good"]
+    assert good["error"] == "" and good["checks"]["positive_control"]["status"] == "pass"
+    assert {f["id"] for f in good["findings"]} == {"PACS-TLS-001"}
+
+
+def test_the_role_whole_in_a_play_of_ones_own_reports_as_audit_yml_does(tmp_path, orthanc_hardened):
+    """roles: [pacs_audit] (Ansible validates its options per node, the host part is an include per
+    node): the same report as through audit.yml, and a bad option still stops its node."""
+    playbook = tmp_path / "own.yml"
+    playbook.write_text(yaml.safe_dump([{"name": "Audit", "hosts": "pacs", "gather_facts": False,
+                                         "roles": [{"role": "pacs_audit"}]}]))
+    run, reports = _playbook(tmp_path, {"plain": _node(orthanc_hardened)}, "-e",
+                             "pacs_audit_fail_on=critical", playbook=str(playbook))
+    assert run.returncode == 0, run.stdout[-3000:]
+    host = json.loads((reports / "pacsguard-audit.json").read_text())["hosts"][0]
+    assert host["verdict"] == "fail" and {f["id"] for f in host["findings"]} == {"PACS-TLS-001"}
+    run, _ = _playbook(tmp_path, {"plain": _node(orthanc_hardened, pacs_audit_timeout="soon")},
+                       playbook=str(playbook))
+    assert run.returncode != 0 and "pacs_audit_timeout" in run.stdout
 
 
 def test_a_waiver_holds_the_gate_until_it_expires(tmp_path, orthanc_hardened):

@@ -41,7 +41,8 @@ def test_a_server_that_stalls_mid_exchange_costs_a_bounded_time(hostile_server):
     assert result["checks"]["PACS-NET-001"]["status"] in ("error", "fail")
     assert result["verdict"] in ("inconclusive", "fail")
     if hostile_server.name == "dribble_accept":
-        assert "did not end within" in result["checks"]["PACS-NET-001"]["detail"]
+        # the association's answer is read within the timeout however it trickles (socket path)
+        assert "no A-ASSOCIATE answer within 1 s" in result["checks"]["PACS-NET-001"]["detail"]
 
 
 @pytest.mark.parametrize("hostile_server", ["huge_pdu"], indirect=True)

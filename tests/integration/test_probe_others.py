@@ -11,10 +11,16 @@ from .conftest import rule_ids, run_probe, status
 pytestmark = pytest.mark.integration
 
 
-def test_dcmqrscp_shared_area_gives_data_to_anybody(dcmqrscp_open):
-    result = run_probe(dcmqrscp_open, intrusive=True)
-    assert {"PACS-NET-001", "PACS-NET-003", "PACS-NET-004", "PACS-NET-005", "PACS-NET-006",
+@pytest.mark.parametrize("intrusive", [False, True], ids=["socket-path", "pynetdicom-with-store"])
+def test_dcmqrscp_shared_area_gives_data_to_anybody(dcmqrscp_open, intrusive):
+    """The unknown AE's C-ECHO and C-FIND go over pynetdicom when a C-STORE is tried too, over the
+    probe's own socket path otherwise: the same answers either way (the socket path first: the other
+    stores a probe object, a second study)."""
+    result = run_probe(dcmqrscp_open, intrusive=intrusive)
+    assert {"PACS-NET-001", "PACS-NET-003", "PACS-NET-004", "PACS-NET-006",
             "PACS-TLS-001"} <= rule_ids(result)
+    assert status(result, "PACS-NET-005") == ("fail" if intrusive else "skipped")
+    assert result["checks"]["PACS-NET-004"]["detail"].endswith("answered 0x0000")
     find = next(f for f in result["findings"] if f["id"] == "PACS-NET-003")
     assert "answered with 1 matching studies" in find["evidence"]
     # dcmqrscp checks the called AE even in its open configuration
