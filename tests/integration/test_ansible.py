@@ -109,13 +109,17 @@ def test_a_bad_audit_option_makes_its_node_an_error_and_the_others_are_audited(t
     node): a node whose option is not valid is an error entry naming the option; the others are
     probed as usual."""
     hosts = {"good": _node(orthanc_hardened), "bad": _node(orthanc_hardened, pacs_audit_timeout="soon"),
-             "worse": _node(orthanc_hardened, pacs_audit_position="everywhere")}
+             "worse": _node(orthanc_hardened, pacs_audit_position="everywhere"),
+             "unreadable": _node(orthanc_hardened, pacs_audit_web_url="{{ 'x' | from_json }}")}
     run, reports = _playbook(tmp_path, hosts, "-e", "pacs_audit_fail_on=critical")
     assert run.returncode != 0, run.stdout[-3000:]       # errors fail the gate (inconclusive)
     entries = {h["name"]: h for h in json.loads((reports / "pacsguard-audit.json").read_text())["hosts"]}
     assert entries["bad"]["verdict"] == "error" and "pacs_audit_timeout" in entries["bad"]["error"]
     assert entries["worse"]["verdict"] == "error" and "pacs_audit_position" in entries["worse"]["error"]
     assert "everywhere" in entries["worse"]["error"]
+    assert entries["unreadable"]["verdict"] == "error"
+    unreadable = entries["unreadable"]["error"]
+    assert "pacs_audit_web_url: The filter plugin 'ansible.builtin.from_json' failed" in unreadable
     good = entries["good"]
     assert good["error"] == "" and good["checks"]["positive_control"]["status"] == "pass"
     assert {f["id"] for f in good["findings"]} == {"PACS-TLS-001"}

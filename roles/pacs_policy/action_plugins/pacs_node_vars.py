@@ -94,14 +94,14 @@ def _reuse_compiled_templates(templar: Any) -> None:
 
 
 class _Invalid(Exception):
-    """A node's options are not valid against the argument spec."""
+    """A node's value cannot be templated, or its options are not valid against the argument spec."""
 
 
 def _node(templar: Any, node_vars: dict[str, Any], variables: dict[str, str], spec: dict[str, Any],
           spec_name: str) -> dict[str, Any]:
     """The node's templated variables, after its options are validated (raises on the first error)."""
     if spec:
-        provided = templar.template({key: node_vars[key] for key in spec if key in node_vars})
+        provided = {key: _template(templar, node_vars[key], key) for key in spec if key in node_vars}
         outcome = ArgumentSpecValidator(spec).validate(provided, validate_role_argument_spec=True)
         if outcome.error_messages:
             raise _Invalid(f"{spec_name}: {'; '.join(outcome.error_messages)}")
@@ -109,5 +109,15 @@ def _node(templar: Any, node_vars: dict[str, Any], variables: dict[str, str], sp
     for key, variable in variables.items():
         if variable not in node_vars:
             raise _Invalid(f"'{variable}' is not defined for this node")
-        values[key] = templar.template(node_vars[variable])
+        raw = node_vars[variable]
+        values[key] = ({name: _template(templar, value, name) for name, value in raw.items()}
+                       if isinstance(raw, dict) else _template(templar, raw, variable))
     return values
+
+
+def _template(templar: Any, value: Any, name: str) -> Any:
+    """One value templated; a failure names what it was templating."""
+    try:
+        return templar.template(value)
+    except AnsibleError as exc:
+        raise _Invalid(f"{name}: {exc.message}") from None
