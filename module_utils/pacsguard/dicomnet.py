@@ -1,6 +1,10 @@
 """DICOM association attempts for the probe, each bounded in time and size, each summed up as an
 Outcome.
 
+Most attempts are spoken over the probe's own socket (pdu.py, dimse.py: the association, C-ECHO,
+C-FIND and the no-match requests); an attempt with a C-STORE (intrusive checks) goes through
+pynetdicom. Both give the same Outcome for the same answers.
+
 pynetdicom waits forever by default; every timeout (connect, TLS handshake, ACSE, DIMSE, network)
 is set here, and each attempt also runs under a deadline of its own (bounded.run) that a server
 trickling bytes cannot stretch: at most ``timeout`` x (3 + number of DIMSE checks) seconds. What a
