@@ -23,6 +23,9 @@ C_ECHO, C_FIND, C_GET, C_MOVE, C_STORE = 0x0030, 0x0020, 0x0010, 0x0021, 0x0001
 RESPONSE = 0x8000
 PENDING = (0xFF00, 0xFF01)
 NO_DATASET = 0x0101
+# The most command bytes read for one response: a command set is a few hundred bytes; a server
+# that sends command fragments without end is not buffered (its datasets are never kept at all).
+MAX_COMMAND_BYTES = 64 * 1024
 _ELEMENT = struct.Struct("<HHI")
 _MEDIUM = 0x0000
 _P_DATA = 0x04
@@ -81,7 +84,8 @@ def read_response(read_pdu: Callable[[], tuple[int, bytes]]) -> dict[int, int]:
     """The next response's command (read_command), its dataset, if any, read and dropped.
 
     ``read_pdu`` returns the next PDU (type, body) within the caller's bounds. Raises Aborted on an
-    A-ABORT or A-RELEASE-RQ, ConnectionError on any other PDU that is not P-DATA-TF.
+    A-ABORT or A-RELEASE-RQ, ConnectionError on any other PDU that is not P-DATA-TF or on a command
+    set longer than MAX_COMMAND_BYTES.
     """
     command_bytes = bytearray()
     values: dict[int, int] | None = None
@@ -99,6 +103,8 @@ def read_response(read_pdu: Callable[[], tuple[int, bytes]]) -> dict[int, int]:
             offset += 4 + length
             if control & 0x01:
                 command_bytes += fragment
+                if len(command_bytes) > MAX_COMMAND_BYTES:
+                    raise ConnectionError(f"a command set over {MAX_COMMAND_BYTES} bytes")
                 if control & 0x02:
                     values = read_command(bytes(command_bytes))
                     if values.get(0x0800, NO_DATASET) == NO_DATASET:

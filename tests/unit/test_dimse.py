@@ -82,6 +82,23 @@ def test_an_abort_instead_of_a_response_is_said_so():
         dimse.read_response(lambda: queue.pop(0))
 
 
+def test_command_fragments_without_end_are_not_buffered():
+    """A server that sends command fragments and never the last one: refused past the cap, not
+    read into memory until the deadline."""
+    fragment = dimse.p_data(1, bytes(8000), True)
+    pdv = bytearray(fragment[6:])
+    pdv[5] = 0x01                      # a command fragment, not the last one
+    sent = []
+
+    def endless():
+        sent.append(1)
+        return 0x04, bytes(pdv)
+
+    with pytest.raises(ConnectionError, match="command set over"):
+        dimse.read_response(endless)
+    assert len(sent) * 8000 <= dimse.MAX_COMMAND_BYTES + 8000
+
+
 def test_a_request_proposes_every_context_with_odd_ids_and_reads_which_were_accepted():
     contexts = ((pdu.VERIFICATION, (pdu.IMPLICIT_LE,)),
                 (FIND_MODEL.encode(), (pdu.IMPLICIT_LE, dimse.EXPLICIT_LE)))
