@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Build pacsguard's test-host images locally, with no registry: a Debian bookworm rootfs made by
-# debootstrap from the mirror this machine's apt already uses, imported into podman, then layered
-# (systemd, Orthanc, DCMTK, a probe venv from wheels downloaded on the controller). Cached: an image
-# that exists is not rebuilt (FORCE=1 rebuilds). Usage: images/build.sh [base|systemd|orthanc|dcmqrscp|peer|ee-base|all]
+# Build pacsguard's test-host images locally, with no registry: Debian rootfs (bookworm = Debian 12,
+# trixie = Debian 13) made by debootstrap from the mirror this machine's apt already uses, imported
+# into podman, then layered (systemd, Orthanc, DCMTK, a probe venv from wheels downloaded on the
+# controller). The Debian 13 hosts are the same layers built on trixie-base: trixie-systemd,
+# trixie-orthanc, trixie-dcmqrscp (the peer image stays on Debian 12). Cached: an image that exists
+# is not rebuilt (FORCE=1 rebuilds).
+# Usage: images/build.sh [base|systemd|orthanc|dcmqrscp|peer|ee-base|trixie|all]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 build="$here/build"
@@ -10,18 +13,28 @@ export CONTAINERS_CONF="${CONTAINERS_CONF:-$here/containers.conf}"
 prefix="localhost/pacsguard"
 want="${1:-all}"
 
+# The parent of an image; a trixie-NAME layer is Containerfile.NAME built on the trixie parent.
+parent_of() {
+  case "$1" in
+    systemd|ee-base) echo bookworm-base ;;
+    trixie-systemd) echo trixie-base ;;
+    trixie-*) echo trixie-systemd ;;
+    *) echo systemd ;;
+  esac
+}
+
 # The recipe of a layer: its Containerfile and its parent's recipe. An image whose label differs (an
 # older recipe) is rebuilt, so a changed Containerfile never leaves a stale cached image behind.
 recipe() {
-  local name="$1" parent=systemd
-  if [ "$name" = bookworm-base ]; then
-    echo "minbase-netbase-ca-v1"
-    return 0
-  fi
-  case "$name" in systemd|ee-base) parent=bookworm-base ;; esac
+  local name="$1"
+  case "$name" in
+    bookworm-base) echo "minbase-netbase-ca-v1"; return 0 ;;
+    *-base) echo "minbase-netbase-ca-v1-${name%-base}"; return 0 ;;
+  esac
   local extra=/dev/null
   [ "$name" = ee-base ] && extra="$here/ee-pkgmgr"
-  cat "$here/Containerfile.$name" "$extra" <(recipe "$parent") | sha256sum | cut -c1-16
+  cat "$here/Containerfile.${name#trixie-}" "$extra" <(recipe "$(parent_of "$name")") \
+    | sha256sum | cut -c1-16
 }
 
 have_image() {
@@ -44,26 +57,33 @@ apt_mirror() {
   echo "$uri"
 }
 
+# A Debian release's minbase rootfs as an image (SUITE-base), with the machine's apt sources and
+# options pointed at that release.
 build_base() {
-  local image="$prefix/bookworm-base"
-  have_image bookworm-base && return 0
+  local suite="${1:-bookworm}"
+  local image="$prefix/$suite-base"
+  have_image "$suite-base" && return 0
   note_replaced "$image"
-  local rootfs="$build/rootfs"
+  local rootfs="$build/rootfs-$suite"
   rm -rf "$rootfs" && mkdir -p "$build"
   local mirror; mirror="$(apt_mirror)"
-  echo "== debootstrap bookworm (minbase) from the machine's apt mirror"
-  debootstrap --variant=minbase --include=netbase,ca-certificates bookworm "$rootfs" "$mirror" \
-    >"$build/debootstrap.log" 2>&1 || { tail -20 "$build/debootstrap.log" >&2; exit 1; }
-  # The image uses the same sources and apt options as the machine that built it.
-  cp /etc/apt/sources.list.d/*.sources "$rootfs/etc/apt/sources.list.d/" 2>/dev/null || true
+  echo "== debootstrap $suite (minbase) from the machine's apt mirror"
+  debootstrap --variant=minbase --include=netbase,ca-certificates "$suite" "$rootfs" "$mirror" \
+    >"$build/debootstrap-$suite.log" 2>&1 || { tail -20 "$build/debootstrap-$suite.log" >&2; exit 1; }
+  # The image uses the same sources (for its own release) and apt options as the machine.
+  local src
+  for src in /etc/apt/sources.list.d/*.sources; do
+    [ -e "$src" ] || continue
+    sed "s/\bbookworm\b/$suite/g" "$src" >"$rootfs/etc/apt/sources.list.d/$(basename "$src")"
+  done
   [ -n "$(ls "$rootfs/etc/apt/sources.list.d/" 2>/dev/null)" ] && rm -f "$rootfs/etc/apt/sources.list"
   grep -h '^Acquire::Check-\(Valid-Until\|Date\)' /etc/apt/apt.conf.d/* \
     >"$rootfs/etc/apt/apt.conf.d/90pacsguard-host" 2>/dev/null || true
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb
-  tar -C "$rootfs" -cf "$build/rootfs.tar" .
-  podman import --quiet --change "LABEL pacsguard.recipe=$(recipe bookworm-base)" \
-    "$build/rootfs.tar" "$image" >/dev/null
-  rm -rf "$rootfs" "$build/rootfs.tar"
+  tar -C "$rootfs" -cf "$build/rootfs-$suite.tar" .
+  podman import --quiet --change "LABEL pacsguard.recipe=$(recipe "$suite-base")" \
+    "$build/rootfs-$suite.tar" "$image" >/dev/null
+  rm -rf "$rootfs" "$build/rootfs-$suite.tar"
 }
 
 replaced=()
@@ -80,8 +100,8 @@ build_layer() {
   have_image "$name" && return 0
   note_replaced "$image"
   echo "== podman build $image"
-  podman build --quiet --layers=false --label "pacsguard.recipe=$(recipe "$name")" -t "$image" "$@" \
-    -f "$here/Containerfile.$name" "$here" >/dev/null
+  podman build --quiet --layers=false --label "pacsguard.recipe=$(recipe "$name")" -t "$image" \
+    --from "$prefix/$(parent_of "$name")" -f "$here/Containerfile.${name#trixie-}" "$here" >/dev/null
 }
 
 # Wheels for the probe venv inside the peer image, taken from the controller's own pip configuration.
@@ -102,10 +122,14 @@ case "$want" in
   dcmqrscp) build_base; build_layer systemd; build_layer dcmqrscp ;;
   peer) build_base; build_layer systemd; have_image peer || peer_wheels; build_layer peer ;;
   ee-base) build_base; build_layer ee-base ;;
+  trixie) build_base trixie; build_layer trixie-systemd; build_layer trixie-orthanc
+    build_layer trixie-dcmqrscp ;;
   all)
     build_base; build_layer systemd; build_layer orthanc; build_layer dcmqrscp
-    have_image peer || peer_wheels; build_layer peer ;;
-  *) echo "usage: $0 [base|systemd|orthanc|dcmqrscp|peer|ee-base|all]" >&2; exit 2 ;;
+    have_image peer || peer_wheels; build_layer peer
+    build_base trixie; build_layer trixie-systemd; build_layer trixie-orthanc
+    build_layer trixie-dcmqrscp ;;
+  *) echo "usage: $0 [base|systemd|orthanc|dcmqrscp|peer|ee-base|trixie|all]" >&2; exit 2 ;;
 esac
 # Replaced images, newest first (children before their parents); one still in use stays.
 for id in "${replaced[@]}"; do

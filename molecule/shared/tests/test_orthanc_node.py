@@ -11,7 +11,7 @@ import re
 import pytest
 from node import HOSTS, POLICY
 
-from pacsguard import orthanc
+from pacsguard import orthanc, tlsfacts
 
 testinfra_hosts = HOSTS
 CONFIG_DIR = "/etc/orthanc"
@@ -90,6 +90,15 @@ def test_dicom_tls_is_mutual_and_its_key_private(config, host):
     environment = host.check_output("systemctl show orthanc -p Environment")
     assert "OPENSSL_CONF=/etc/pacsguard/orthanc-openssl.cnf" in environment
     assert "MinProtocol = TLSv1." in host.file("/etc/pacsguard/orthanc-openssl.cnf").content_string
+
+
+def test_orthanc_sets_its_own_tls_floor_and_suites_from_1_12_4(config):
+    """Orthanc 1.12.4 and later take the TLS floor and the suites from its own settings."""
+    version = tuple(int(part) for part in POLICY["version"].split("."))
+    if not POLICY["tls"] or version < (1, 12, 4):
+        pytest.skip(f"Orthanc {POLICY['version']} has no native TLS settings (or no pacs_tls)")
+    assert config["DicomTlsMinimumProtocolVersion"] == (5 if POLICY["min_version"] == "TLSv1.3" else 4)
+    assert config["DicomTlsCiphersAccepted"] == list(tlsfacts.BCP195_TLS12_SUITES)
 
 
 def test_changed_files_were_backed_up(host):
