@@ -26,9 +26,11 @@ system:
 images: system $(STAMP)
 	PYTHON=$(BIN)/python bash images/build.sh all
 
-# Audit the default Orthanc container (red), harden it, audit again (green).
+# Audit the default Orthanc and dcmqrscp containers (red), harden them, audit again (green); on
+# Debian 12 hosts, or Debian 13 ones with `make demo DEBIAN=13`.
+DEBIAN ?= 12
 demo: images
-	CONTAINERS_CONF=$(CURDIR)/images/containers.conf $(BIN)/python lab/demo.py
+	PACSGUARD_DEBIAN=$(DEBIAN) CONTAINERS_CONF=$(CURDIR)/images/containers.conf $(BIN)/python lab/demo.py
 
 # Audit three real servers on loopback (Orthanc default, Orthanc TLS per its docs, dcmqrscp).
 demo-audit: system $(STAMP)

@@ -6,7 +6,8 @@ open to any AE), each with one study stored; a modality that both policies list;
 workstation they do not. The audit runs twice per phase: from the modality (inside the allowlist,
 with its client certificate) and from the rogue host (outside: any port that answers is
 PACS-FW-001). Between the phases, playbooks/harden.yml applies the policy (dcmqrscp gets the TLS
-front). Everything is removed at the end.
+front). Everything is removed at the end. PACSGUARD_DEBIAN=13 (make demo DEBIAN=13) runs the two
+archives on Debian 13 hosts (Orthanc 1.12.7, DCMTK 3.6.9) instead of Debian 12 (1.10.1, 3.6.7).
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ NODE, ARCHIVE, MODALITY, ROGUE = "demo-orthanc", "demo-dcmqrscp", "demo-modality
 NODES = (NODE, ARCHIVE)
 # Each node's DICOM port and AE title before hardening (the policy keeps them).
 DEFAULTS = {NODE: (4242, "ORTHANC"), ARCHIVE: (104, "ARCHIVE1")}
+# The Debian release of the two archive hosts: 12 (bookworm) or 13 (trixie, images trixie-*).
+RELEASES = {"12": "", "13": "trixie-"}
+RELEASE = os.environ.get("PACSGUARD_DEBIAN", "12")
 PODMAN_ENV = dict(os.environ, CONTAINERS_CONF=str(ROOT / "images" / "containers.conf"))
 ANSIBLE_ENV = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
                    PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
@@ -49,8 +53,9 @@ def podman(*args: str, check: bool = True) -> str:
 def start_lab() -> dict[str, str]:
     """Start the four containers on their own network; returns each one's address."""
     podman("network", "create", NETWORK)
-    for name, image, extra in ((NODE, "orthanc", ["--cap-add", "NET_ADMIN"]),
-                               (ARCHIVE, "dcmqrscp", ["--cap-add", "NET_ADMIN"]),
+    pacs = RELEASES[RELEASE]
+    for name, image, extra in ((NODE, f"{pacs}orthanc", ["--cap-add", "NET_ADMIN"]),
+                               (ARCHIVE, f"{pacs}dcmqrscp", ["--cap-add", "NET_ADMIN"]),
                                (MODALITY, "peer", []), (ROGUE, "peer", [])):
         podman("run", "-d", "--name", name, "--hostname", name, "--network", NETWORK,
                "--systemd=always", *extra, f"localhost/pacsguard/{image}", "/sbin/init")
@@ -178,12 +183,15 @@ def teardown() -> None:
 
 
 def main() -> int:
+    if RELEASE not in RELEASES:
+        print(f"PACSGUARD_DEBIAN is {RELEASE!r}: the lab has Debian {' and '.join(RELEASES)} hosts")
+        return 2
     teardown()
     pacslab.remove(LAB)
     LAB.mkdir(parents=True)
     try:
-        print("== Starting the lab: Orthanc as Debian ships it, dcmqrscp as sites run it, a listed "
-              "modality, a rogue host (podman)", flush=True)
+        print(f"== Starting the lab on Debian {RELEASE}: Orthanc as Debian ships it, dcmqrscp as sites "
+              "run it, a listed modality, a rogue host (podman)", flush=True)
         addresses = start_lab()
         pki = pacslab.make_pki(LAB / "pki")
         (LAB / "inventory.yml").write_text(yaml.safe_dump(inventory(addresses, pki), sort_keys=False))
@@ -208,8 +216,11 @@ def main() -> int:
         green = results["after", "inside"][0] == 0 and results["after", "outside"][0] == 0
         print("== Before: the audit failed the run. After: it passes."
               if red and green else "== UNEXPECTED: see the table above")
-        print("   A medium PACS-TLS-004 stays on Orthanc 1.10.1 with TLS 1.2 "
-              "(see roles/pacs_orthanc/README.md);\n   dcmqrscp's TLS front offers BCP 195 suites only.")
+        if RELEASE == "12":
+            print("   A medium PACS-TLS-004 stays on Orthanc 1.10.1 with TLS 1.2 "
+                  "(see roles/pacs_orthanc/README.md); Orthanc 1.12.7 sets\n   its own suites: "
+                  "make demo DEBIAN=13 runs the same lab on Debian 13.")
+        print("   dcmqrscp's TLS front offers BCP 195 suites only.")
         return 0 if red and green else 1
     finally:
         teardown()
