@@ -65,7 +65,8 @@ build_base() {
   have_image "$suite-base" && return 0
   note_replaced "$image"
   local rootfs="$build/rootfs-$suite"
-  rm -rf "$rootfs" && mkdir -p "$build"
+  unmount_inside "$rootfs"
+  rm -rf --one-file-system "$rootfs" && mkdir -p "$build"
   local mirror; mirror="$(apt_mirror)"
   echo "== debootstrap $suite (minbase) from the machine's apt mirror"
   debootstrap --variant=minbase --include=netbase,ca-certificates "$suite" "$rootfs" "$mirror" \
@@ -80,10 +81,20 @@ build_base() {
   grep -h '^Acquire::Check-\(Valid-Until\|Date\)' /etc/apt/apt.conf.d/* \
     >"$rootfs/etc/apt/apt.conf.d/90pacsguard-host" 2>/dev/null || true
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb
-  tar -C "$rootfs" -cf "$build/rootfs-$suite.tar" .
+  unmount_inside "$rootfs"
+  tar -C "$rootfs" --one-file-system -cf "$build/rootfs-$suite.tar" .
   podman import --quiet --change "LABEL pacsguard.recipe=$(recipe "$suite-base")" \
     "$build/rootfs-$suite.tar" "$image" >/dev/null
-  rm -rf "$rootfs" "$build/rootfs-$suite.tar"
+  rm -rf --one-file-system "$rootfs" "$build/rootfs-$suite.tar"
+}
+
+# Unmount whatever is still mounted inside a rootfs (seen on one machine: debootstrap reported success
+# and left its /proc mounted), deepest first, before anything archives or removes the tree.
+unmount_inside() {
+  local root mnt
+  root="$(realpath -m "$1")"
+  awk -v r="$root" '$2 == r || index($2, r "/") == 1 {print $2}' /proc/mounts | sort -r |
+    while read -r mnt; do umount "$mnt" 2>/dev/null || umount -l "$mnt"; done
 }
 
 replaced=()

@@ -56,6 +56,13 @@ options:
       - Where a product without DICOM TLS of its own listens behind the TLS front, loopback only
         (C(pacs_plaintext_port)); the product's default when omitted.
     type: raw
+  product_tls:
+    description:
+      - Whether the installed product serves DICOM TLS itself, as read on the host by the
+        C(pacs_product_tls) module (dcmqrscp from DCMTK 3.6.9). With O(tls), a product that has a
+        plaintext port gets pacsguard's TLS front unless this is true; omitted (the audit, which
+        builds nothing) the front is assumed and peers are not checked against what it can map.
+    type: bool
   address:
     description: The node's own address as peers and probes reach it (C(pacs_address)).
     type: str
@@ -131,6 +138,8 @@ policy:
     listen_port: {description: "Where the product itself listens (plaintext_port behind a front).",
                   type: int}
     local_ports: {description: Ports the firewall keeps to loopback., type: list, elements: int}
+    tls_front: {description: "Whether pacsguard's TLS front serves DICOM TLS before the product.",
+                type: bool}
     peers: {description: "Peers with defaults filled in (port, services, tls).", type: list, elements: dict}
     admin_sources: {description: Canonical networks., type: list, elements: str}
     tls: {description: "pacs_tls normalised, with C(profile) (the BCP 195 suites); null without TLS.",
@@ -145,6 +154,7 @@ policy:
     plaintext_port: null
     listen_port: 4242
     local_ports: []
+    tls_front: false
     peers: [{name: ct-scanner-1, ae_title: CT01, address: 10.20.0.11, port: 104,
              services: [echo, store], tls: true}]
     admin_sources: [10.0.0.0/24]
@@ -183,6 +193,7 @@ ARGUMENT_SPEC = {
     "dicom_port": {"type": "raw"},
     "http_port": {"type": "raw"},
     "plaintext_port": {"type": "raw"},
+    "product_tls": {"type": "bool"},
     "address": {"type": "str"},
     "host": {"type": "str"},
     "fact_address": {"type": "str"},

@@ -198,18 +198,36 @@ def check_rest_users(users: Any, report: PolicyReport) -> None:
             report.errors.append(f"{where}.password: shorter than {MIN_PASSWORD_LENGTH} characters")
 
 
-def _check_tls_peers(product: Any, peers: list[dict[str, Any]], report: PolicyReport) -> None:
-    """With pacs_tls the one DICOM port speaks TLS only; dcmqrscp's TLS front maps IPv4 peers."""
-    where = "Orthanc's one DICOM port" if product == "orthanc" else "the TLS front's DICOM port"
+def _check_tls_peers(product: Any, front: bool | None, peers: list[dict[str, Any]],
+                     report: PolicyReport) -> None:
+    """With pacs_tls the one DICOM port speaks TLS only; pacsguard's TLS front maps IPv4 peers.
+    ``front`` is None when nobody read whether the installed product speaks TLS itself (the audit)."""
+    where = ("the TLS front's DICOM port" if front else
+             "Orthanc's one DICOM port" if product == "orthanc" else f"{product}'s DICOM port")
     plain = [peer["name"] for peer in peers if peer["tls"] is False]
     if plain:
         report.errors.append(f"pacs_peers: {', '.join(map(str, plain))} set tls: false, but with "
                              f"pacs_tls {where} speaks TLS only")
-    if product == "dcmqrscp":
+    if front:
         six = [peer["name"] for peer in peers if ":" in str(peer["address"])]
         if six:
             report.errors.append(f"pacs_peers: {', '.join(map(str, six))} have IPv6 addresses; the TLS "
-                                 "front before dcmqrscp maps peers by IPv4 address only")
+                                 f"front before {product} maps peers by IPv4 address only")
+
+
+def _front(tls: Any, ports: dict[str, Any], product_tls: Any, report: PolicyReport,
+           given: Any) -> bool | None:
+    """Whether pacsguard's TLS front serves DICOM TLS for the product: with pacs_tls, for a product
+    that has a plaintext port (no TLS of its own in some release) unless the installed one was read
+    to speak TLS itself (product_tls). None when that was not read (the audit needs no answer)."""
+    if not tls or ports["plaintext_port"] is None:
+        return False
+    if product_tls is True:
+        if given is not None:
+            report.warnings.append(f"pacs_plaintext_port: the installed product speaks DICOM TLS "
+                                   f"itself, no TLS front is set up; {given!r} is ignored")
+        return False
+    return True if product_tls is False else None
 
 
 def _check_dcmqrscp_values(ae_title: Any, peers: Any, report: PolicyReport) -> None:
@@ -238,13 +256,15 @@ def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = N
     material = policy.get("material", True)
     normal_tls = check_tls(tls, policy.get("product"), report, read, now, material) if tls else None
     peers = check_peers(policy.get("peers"), bool(tls), report)
+    known_front = _front(tls, ports, policy.get("product_tls"), report, policy.get("plaintext_port"))
     if tls:
-        _check_tls_peers(policy.get("product"), peers, report)
+        _check_tls_peers(policy.get("product"), known_front, peers, report)
     if policy.get("product") == "dcmqrscp":
         _check_dcmqrscp_values(policy.get("ae_title"), policy.get("peers"), report)
     admin = check_admin_sources(policy.get("admin_sources"), report)
     check_rest_users(policy.get("rest_users"), report)
-    front = bool(tls) and ports["plaintext_port"] is not None
+    # Not known (the audit): the front, as on a product without TLS of its own.
+    front = known_front is not False
     _check_ports_differ({**ports, "plaintext_port": ports["plaintext_port"] if front else None}, report)
     report.policy = {
         "product": policy.get("product"), "ae_title": policy.get("ae_title"),
@@ -254,6 +274,8 @@ def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = N
         "plaintext_port": ports["plaintext_port"] if front else None,
         "listen_port": ports["plaintext_port"] if front else ports["dicom_port"],
         "local_ports": [ports["plaintext_port"]] if front else [],
+        # Who speaks DICOM TLS: the product itself, or pacsguard's TLS front before it.
+        "tls_front": bool(tls) and front,
         "peers": peers, "admin_sources": admin, "tls": normal_tls,
         "material_checked": bool(material)}
     return report

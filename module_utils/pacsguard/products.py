@@ -19,6 +19,10 @@ PRODUCT_DEFAULTS: dict[str, dict[str, Any]] = {
     "dcmqrscp": {"dicom_port": DICOM_PORT, "http_port": None, "plaintext_port": 11113},
 }
 PRODUCTS: tuple[str, ...] = tuple(PRODUCT_DEFAULTS)
+# Products whose DICOM TLS depends on the installed release: the Debian package and the first
+# upstream version whose server speaks TLS itself. DCMTK's dcmqrscp has none before 3.6.9 (Debian 12
+# ships 3.6.7; Debian 13 3.6.9, tried): older ones need pacsguard's TLS front.
+NATIVE_DICOM_TLS_SINCE: dict[str, tuple[str, str]] = {"dcmqrscp": ("dcmtk", "3.6.9")}
 # A peer's defaults: the DICOM port modalities listen on, and the least service (C-ECHO only).
 PEER_DEFAULTS: dict[str, Any] = {"port": DICOM_PORT, "services": ["echo"]}
 # DICOM services a peer may be granted (least privilege: list only those it needs).
@@ -46,7 +50,10 @@ HOST_SERVICES: dict[str, list[dict[str, Any]]] = {
     "orthanc": [{"service": "orthanc",
                  "paths": ["/etc/orthanc/*.json", "/etc/pacsguard/orthanc-openssl.cnf",
                            "/etc/pacsguard/tls"]}],
-    "dcmqrscp": [{"service": "dcmqrscp", "paths": ["/etc/dcmtk/dcmqrscp.cfg"]},
+    # dcmqrscp's OpenSSL policy exists where it speaks TLS itself (DCMTK 3.6.9); its TLS material is
+    # the front's elsewhere, so the shared directory is not listed for it.
+    "dcmqrscp": [{"service": "dcmqrscp",
+                  "paths": ["/etc/dcmtk/dcmqrscp.cfg", "/etc/pacsguard/dcmqrscp-openssl.cnf"]},
                  {"service": "pacsguard-tls-front", "paths": ["/etc/pacsguard/tls-front.conf",
                                                               "/etc/pacsguard/tls"]}],
 }

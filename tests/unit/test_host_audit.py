@@ -171,8 +171,9 @@ def harden_orthanc(root: Path, **extra) -> None:
         "pacs_policy_resolved": role_policy(PEERS),
         "pacs_orthanc_openssl_conf": "/etc/pacsguard/orthanc-openssl.cnf",
     }
+    write(root, "/etc/pacsguard/orthanc-openssl.cnf",
+          render_role_template("pacs_tls", "etc/pacsguard/openssl.cnf.j2", **role))
     for target, template in (
-        ("/etc/pacsguard/orthanc-openssl.cnf", "etc/pacsguard/orthanc-openssl.cnf.j2"),
         (
             "/etc/systemd/system/orthanc.service.d/pacsguard-tls.conf",
             "etc/systemd/system/orthanc.service.d/pacsguard-tls.conf.j2",
@@ -525,9 +526,10 @@ def site_dcmqrscp(root: Path) -> Path:
     return root
 
 
-def harden_dcmqrscp(root: Path, peers=PEERS) -> None:
-    """What pacs_dcmqrscp and pacs_tls_front write, from their own templates and writer: dcmqrscp
-    admits each peer at the loopback address the front's service for it connects from."""
+def harden_dcmqrscp(root: Path, peers=PEERS, native: bool = False) -> None:
+    """What pacs_dcmqrscp and pacs_tls_front write, from their own templates and writer: behind the
+    front dcmqrscp admits each peer at the loopback address the front's service for it connects
+    from; with its own TLS (``native``, DCMTK 3.6.9) at the peer's own address, and no front."""
     routes = [
         {
             "name": p["name"],
@@ -539,12 +541,18 @@ def harden_dcmqrscp(root: Path, peers=PEERS) -> None:
         for i, p in enumerate(sorted(peers, key=lambda p: p["name"]))
     ]
     config = dcmqrscp_cfg.parse((root / "etc/dcmtk/dcmqrscp.cfg").read_text())
-    as_seen = [
+    as_seen = peers if native else [
         {**peer, "address": next(r["source"] for r in routes if r["name"] == peer["name"])} for peer in peers
     ]
     dcmqrscp_cfg.apply_peers(config, "ARCHIVE1", "/var/lib/dcmtk/db/ARCHIVE1", as_seen)
     write(root, "/etc/dcmtk/dcmqrscp.cfg", dcmqrscp_cfg.render(config), mode=0o640)
-    policy = role_policy(peers)
+    policy = role_policy(peers, listen_port=104) if native else role_policy(peers)
+    tls_files = {
+        "pacs_tls_dir": "/etc/pacsguard/tls",
+        "pacs_tls_certificate_name": "node.crt",
+        "pacs_tls_private_key_name": "node.key",
+        "pacs_tls_ca_name": "trusted-ca.crt",
+    }
     write(
         root,
         "/etc/systemd/system/dcmqrscp.service",
@@ -557,19 +565,24 @@ def harden_dcmqrscp(root: Path, peers=PEERS) -> None:
             pacs_dcmqrscp_group="dcmtk",
             pacs_dcmqrscp_allowlist={"storage": "/var/lib/dcmtk/db/ARCHIVE1"},
             pacs_dcmqrscp_storage_root="/var/lib/dcmtk/db",
+            pacs_dcmqrscp_native_tls=native,
+            pacs_dcmqrscp_openssl_conf="/etc/pacsguard/dcmqrscp-openssl.cnf",
+            **tls_files,
         ),
     )
-    certificate(root, "node")
+    cert, _key = certificate(root, "node")
+    if native:
+        write(root, "/etc/pacsguard/tls/trusted-ca.crt", (root / cert.lstrip("/")).read_text())
+        write(root, "/etc/pacsguard/dcmqrscp-openssl.cnf",
+              render_role_template("pacs_tls", "etc/pacsguard/openssl.cnf.j2", pacs_policy_resolved=policy))
+        return
     front = {
         "pacs_policy_resolved": policy,
         "pacs_tls_front_user": "stunnel4",
         "pacs_tls_front_group": "stunnel4",
         "pacs_tls_front_config": "/etc/pacsguard/tls-front.conf",
         "pacs_tls_front_routes": routes,
-        "pacs_tls_dir": "/etc/pacsguard/tls",
-        "pacs_tls_certificate_name": "node.crt",
-        "pacs_tls_private_key_name": "node.key",
-        "pacs_tls_ca_name": "trusted-ca.crt",
+        **tls_files,
     }
     write(
         root,
@@ -669,20 +682,20 @@ def test_values_of_the_wrong_type_are_errors_of_their_rules_never_a_traceback(tm
 
 
 def test_dcmqrscp_own_tls_options_are_judged(tmp_path):
-    """DCMTK 3.6.9's dcmqrscp speaks TLS itself (+tls KEY CERT): its profile and peer-certificate
-    options on the unit's command line decide PACS-CFG-007; its key and certificate are read too."""
+    """DCMTK 3.6.9's dcmqrscp speaks TLS itself (+tls KEY CERT): the unit as pacs_dcmqrscp writes it
+    has no finding; its profile and peer-certificate options decide PACS-CFG-007; its key is read."""
     root = site_dcmqrscp(tmp_path)
-    cert, key = certificate(root, "node")
-    harden_dcmqrscp(root)
-    os.remove(root / "etc/systemd/system/multi-user.target.wants/pacsguard-tls-front.service")
-    unit = (root / "etc/systemd/system/dcmqrscp.service").read_text()
-    native = unit.replace("--config", f"+tls {key} {cert} +cf {cert} --config")
-    write(root, "/etc/systemd/system/dcmqrscp.service", native)
-    result = run(root)
+    harden_dcmqrscp(root, native=True)
+    result = run(root, product="dcmqrscp", peers=PEERS, ae_title="ARCHIVE1")
+    assert failed(result) == [], result["findings"]
     assert result["checks"]["PACS-CFG-007"]["status"] == "pass"
     assert result["checks"]["PACS-CFG-012"]["status"] == "pass"
-    write(root, "/etc/systemd/system/dcmqrscp.service", native.replace("+tls", "+px -vc +tls"))
-    os.chmod(root / key.lstrip("/"), 0o644)
+    assert not result.get("front")
+    unit = root / "etc/systemd/system/dcmqrscp.service"
+    native = unit.read_text()
+    assert " +tls /etc/pacsguard/tls/node.key /etc/pacsguard/tls/node.crt " in native
+    unit.write_text(native.replace("+pg -rc", "+px -vc"))
+    os.chmod(root / "etc/pacsguard/tls/node.key", 0o644)
     result = run(root)
     assert "+px: the downgrading BCP 195 profile" in result["checks"]["PACS-CFG-007"]["detail"]
     assert "-vc: a peer without a certificate is accepted" in result["checks"]["PACS-CFG-007"]["detail"]

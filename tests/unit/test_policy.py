@@ -131,11 +131,48 @@ def test_orthanc_with_tls_refuses_a_plaintext_peer(pki):
 def test_dcmqrscp_front_refuses_plaintext_and_ipv6_peers_and_takes_ipv4_ones(pki):
     tls = {"certificate": pki["server_cert"], "private_key": pki["server_key"], "ca": pki["ca_cert"]}
     bad = [{**PEER, "tls": False}, {**PEER, "name": "six", "ae_title": "SIX", "address": "2001:db8::5"}]
-    errors = check_policy(policy(product="dcmqrscp", tls=tls, peers=bad)).errors
+    errors = check_policy(policy(product="dcmqrscp", tls=tls, peers=bad, product_tls=False)).errors
     assert any("TLS front's DICOM port speaks TLS only" in error for error in errors), errors
     assert any("six have IPv6 addresses" in error for error in errors), errors
-    assert check_policy(policy(product="dcmqrscp", tls=tls)).errors == []
+    assert check_policy(policy(product="dcmqrscp", tls=tls, product_tls=False)).errors == []
     assert check_policy(policy(product="dcmqrscp", peers=bad)).errors == []
+
+
+# dcmqrscp with the product table's ports (104, no web port).
+DCMQRSCP = {"product": "dcmqrscp", "dicom_port": None, "http_port": None}
+
+
+@pytest.mark.parametrize("product_tls, front, listen_port", [
+    (False, True, 11113),  # DCMTK 3.6.7: the front on 104, dcmqrscp on its loopback-only port
+    (True, False, 104),  # DCMTK 3.6.9: dcmqrscp speaks TLS on 104 itself
+    (None, True, 11113),  # not read (the audit): as without TLS of its own
+])
+def test_who_serves_dcmqrscp_tls_follows_what_the_host_has(pki, product_tls, front, listen_port):
+    tls = {"certificate": pki["server_cert"], "private_key": pki["server_key"], "ca": pki["ca_cert"]}
+    resolved = check_policy(policy(**DCMQRSCP, tls=tls, product_tls=product_tls)).policy
+    assert resolved["tls_front"] is front
+    assert (resolved["listen_port"], resolved["dicom_port"]) == (listen_port, 104)
+    assert resolved["local_ports"] == ([11113] if front else [])
+    assert resolved["plaintext_port"] == (11113 if front else None)
+    # Without pacs_tls there is no front whatever the product has.
+    plain = check_policy(policy(**DCMQRSCP, product_tls=product_tls)).policy
+    assert (plain["tls_front"], plain["listen_port"], plain["local_ports"]) == (False, 104, [])
+
+
+def test_dcmqrscp_own_tls_takes_ipv6_peers_and_refuses_plaintext_ones(pki):
+    tls = {"certificate": pki["server_cert"], "private_key": pki["server_key"], "ca": pki["ca_cert"]}
+    six = {**PEER, "name": "six", "ae_title": "SIX", "address": "2001:db8::5"}
+    assert check_policy(policy(**DCMQRSCP, tls=tls, peers=[six], product_tls=True)).errors == []
+    # Not read (an audit builds no front): not refused either.
+    assert check_policy(policy(**DCMQRSCP, tls=tls, peers=[six])).errors == []
+    errors = check_policy(policy(**DCMQRSCP, tls=tls, peers=[{**PEER, "tls": False}],
+                                 product_tls=True)).errors
+    assert errors == ["pacs_peers: ct-scanner-1 set tls: false, but with pacs_tls dcmqrscp's DICOM port "
+                      "speaks TLS only"], errors
+    report = check_policy(policy(**DCMQRSCP, tls=tls, plaintext_port=4104, product_tls=True))
+    assert any("pacs_plaintext_port: the installed product speaks DICOM TLS itself" in warning
+               for warning in report.warnings), report.warnings
+    assert report.policy["listen_port"] == 104
 
 
 def test_all_problems_are_reported_at_once():

@@ -20,6 +20,7 @@ def test_host_services_are_the_roles_defaults():
         orthanc["pacs_orthanc_config_dir"] + "/*.json", orthanc["pacs_orthanc_openssl_conf"],
         tls["pacs_tls_dir"]]}]
     assert HOST_SERVICES["dcmqrscp"] == [
-        {"service": dcmqrscp["pacs_dcmqrscp_service"], "paths": [dcmqrscp["pacs_dcmqrscp_config"]]},
+        {"service": dcmqrscp["pacs_dcmqrscp_service"],
+         "paths": [dcmqrscp["pacs_dcmqrscp_config"], dcmqrscp["pacs_dcmqrscp_openssl_conf"]]},
         {"service": front["pacs_tls_front_service"],
          "paths": [front["pacs_tls_front_config"], tls["pacs_tls_dir"]]}]

@@ -1,0 +1,134 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, pacsguard maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Ansible module: does the PACS on this host serve DICOM TLS itself? Logic: producttls.py."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: pacs_product_tls
+short_description: Tell whether the PACS product on a host serves DICOM TLS itself
+description:
+  - Reads on the host whether the installed PACS product speaks DICOM TLS of its own, or needs
+    pacsguard's TLS front (role C(pacs_tls_front)) to do it. The C(pacs_policy) role runs it for
+    dcmqrscp nodes with C(pacs_tls) and hands the answer to the
+    C(pacs_policy) module (its option C(product_tls)).
+  - "dcmqrscp: when the program is installed, its C(--help) is read: DCMTK lists C(+tls) when the
+    release has TLS in dcmqrscp (3.6.9 and later) and was built with OpenSSL. When it is not
+    installed yet, the version the package manager would install (C(apt-cache policy dcmtk)) is
+    compared with 3.6.9."
+  - Orthanc always has DICOM TLS of its own; nothing is run for it.
+  - Read-only.
+version_added: "0.9.0"
+author: pacsguard maintainers (@pacsguard)
+options:
+  product:
+    description: The PACS product of the node (C(pacs_product)).
+    type: str
+    required: true
+    choices: [orthanc, dcmqrscp]
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; behaves the same in check mode.
+  diff_mode:
+    support: none
+    description: Changes nothing.
+"""
+
+EXAMPLES = r"""
+- name: Read whether dcmqrscp speaks DICOM TLS itself
+  pacs_product_tls:
+    product: dcmqrscp
+  register: node_tls
+
+- name: Say who serves TLS
+  ansible.builtin.debug:
+    msg: "{{ 'dcmqrscp itself' if node_tls.dicom_tls else 'a TLS front' }} ({{ node_tls.evidence }})"
+"""
+
+RETURN = r"""
+dicom_tls:
+  description: Whether the product serves DICOM TLS itself; null when it could not be told.
+  returned: always
+  type: bool
+  sample: true
+source:
+  description:
+    - Where the answer comes from, C(installed) (the program on the host), C(candidate) (the
+      version the package manager would install), C(product) (the product always has TLS) or
+      C(unknown) (not installed and no candidate).
+  returned: always
+  type: str
+  sample: installed
+version:
+  description: The package version read (installed or candidate), empty when none.
+  returned: always
+  type: str
+  sample: 3.6.9-5
+evidence:
+  description: One line saying what was read.
+  returned: always
+  type: str
+  sample: dcmqrscp --help lists +tls
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+try:
+    from ansible.module_utils.pacsguard.products import NATIVE_DICOM_TLS_SINCE
+    from ansible.module_utils.pacsguard.producttls import candidate_version, help_lists_tls, native_by_version
+except ImportError:
+    IMPORT_ERROR: str | None = traceback.format_exc()
+else:
+    IMPORT_ERROR = None
+
+_C = {"LANG": "C", "LC_ALL": "C"}
+
+
+def _run(module: AnsibleModule, argv: list[str]) -> str:
+    """A read-only command's output (stdout and stderr: DCMTK prints its help on either)."""
+    _rc, out, err = module.run_command(argv, environ_update=_C)
+    return out + err
+
+
+def _installed_version(module: AnsibleModule, package: str) -> str:
+    dpkg_query = module.get_bin_path("dpkg-query")
+    if not dpkg_query:
+        return ""
+    rc, out, _err = module.run_command([dpkg_query, "-W", "-f=${Version}", package], environ_update=_C)
+    return out.strip() if rc == 0 else ""
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec={"product": {"type": "str", "required": True,
+                                                      "choices": ["orthanc", "dcmqrscp"]}},
+                           supports_check_mode=True)
+    if IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("pacsguard's module_utils"), exception=IMPORT_ERROR)
+    product = module.params["product"]
+    if product not in NATIVE_DICOM_TLS_SINCE:
+        module.exit_json(changed=False, dicom_tls=True, source="product", version="",
+                         evidence=f"{product} has DICOM TLS of its own")
+    package, since = NATIVE_DICOM_TLS_SINCE[product]
+    program = module.get_bin_path(product)
+    if program:
+        native = help_lists_tls(_run(module, [program, "--help"]))
+        module.exit_json(changed=False, dicom_tls=native, source="installed",
+                         version=_installed_version(module, package),
+                         evidence=f"{product} --help {'lists' if native else 'has no'} +tls")
+    apt_cache = module.get_bin_path("apt-cache")
+    version = candidate_version(_run(module, [apt_cache, "policy", package])) if apt_cache else None
+    if version is None:
+        module.exit_json(changed=False, dicom_tls=None, source="unknown", version="",
+                         evidence=f"{product} is not installed and no {package} package is available")
+    native = native_by_version(product, version)
+    module.exit_json(changed=False, dicom_tls=native, source="candidate", version=version,
+                     evidence=f"{package} {version} would be installed ({product} has TLS from {since})")
+
+
+if __name__ == "__main__":
+    main()

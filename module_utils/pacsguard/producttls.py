@@ -1,0 +1,40 @@
+"""Whether the PACS installed on a host serves DICOM TLS itself, or needs pacsguard's TLS front.
+
+The roles decide by what is installed, not by the distribution: dcmqrscp's own TLS came with DCMTK
+3.6.9. The installed program is asked first (its --help lists ``+tls`` when it was built with TLS);
+before it is installed, the version the package manager would install is compared with the first
+release that has it. Pure functions over the programs' output; the module runs the programs.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .hostaudit.versions import compare, upstream
+from .products import NATIVE_DICOM_TLS_SINCE
+
+# DCMTK's option list: "  +tls  --enable-tls  [p]rivate key file, [c]ertificate file: string".
+_TLS_OPTION = re.compile(r"^\s*\+tls\s", re.MULTILINE)
+_CANDIDATE = re.compile(r"^\s*Candidate:\s*(\S+)\s*$", re.MULTILINE)
+
+
+def help_lists_tls(text: str) -> bool:
+    """Whether a DCMTK program's --help offers ``+tls`` (built with OpenSSL, a TLS-capable release)."""
+    return bool(_TLS_OPTION.search(text))
+
+
+def candidate_version(apt_policy: str) -> str | None:
+    """The version ``apt-cache policy PACKAGE`` would install, None when it has none."""
+    match = _CANDIDATE.search(apt_policy)
+    if not match or match.group(1) == "(none)":
+        return None
+    return match.group(1)
+
+
+def native_by_version(product: str, version: str | None) -> bool | None:
+    """Whether ``version`` of the product's package has DICOM TLS of its own (None: not known)."""
+    if product not in NATIVE_DICOM_TLS_SINCE:
+        return True
+    if not version:
+        return None
+    return compare(upstream(version), NATIVE_DICOM_TLS_SINCE[product][1]) >= 0
