@@ -126,6 +126,11 @@ peer_wheels() {
   ls "$dir"/pynetdicom-*.whl >/dev/null
 }
 
+# The Debian 13 hosts: the same layers on a trixie base.
+build_trixie() {
+  build_base trixie; build_layer trixie-systemd; build_layer trixie-orthanc; build_layer trixie-dcmqrscp
+}
+
 case "$want" in
   base) build_base ;;
   systemd) build_base; build_layer systemd ;;
@@ -133,13 +138,11 @@ case "$want" in
   dcmqrscp) build_base; build_layer systemd; build_layer dcmqrscp ;;
   peer) build_base; build_layer systemd; have_image peer || peer_wheels; build_layer peer ;;
   ee-base) build_base; build_layer ee-base ;;
-  trixie) build_base trixie; build_layer trixie-systemd; build_layer trixie-orthanc
-    build_layer trixie-dcmqrscp ;;
+  trixie) build_trixie ;;
   all)
     build_base; build_layer systemd; build_layer orthanc; build_layer dcmqrscp
     have_image peer || peer_wheels; build_layer peer
-    build_base trixie; build_layer trixie-systemd; build_layer trixie-orthanc
-    build_layer trixie-dcmqrscp ;;
+    build_trixie ;;
   *) echo "usage: $0 [base|systemd|orthanc|dcmqrscp|peer|ee-base|trixie|all]" >&2; exit 2 ;;
 esac
 # Replaced images, newest first (children before their parents); one still in use stays.

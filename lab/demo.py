@@ -6,7 +6,7 @@ open to any AE), each with one study stored; a modality that both policies list;
 workstation they do not. The audit runs twice per phase: from the modality (inside the allowlist,
 with its client certificate) and from the rogue host (outside: any port that answers is
 PACS-FW-001). Between the phases, playbooks/harden.yml applies the policy (dcmqrscp gets the TLS
-front). Everything is removed at the end. PACSGUARD_DEBIAN=13 (make demo DEBIAN=13) runs the two
+front on Debian 12, its own TLS on Debian 13). Everything is removed at the end. PACSGUARD_DEBIAN=13 (make demo DEBIAN=13) runs the two
 archives on Debian 13 hosts (Orthanc 1.12.7, DCMTK 3.6.9) instead of Debian 12 (1.10.1, 3.6.7).
 """
 
@@ -220,7 +220,8 @@ def main() -> int:
             print("   A medium PACS-TLS-004 stays on Orthanc 1.10.1 with TLS 1.2 "
                   "(see roles/pacs_orthanc/README.md); Orthanc 1.12.7 sets\n   its own suites: "
                   "make demo DEBIAN=13 runs the same lab on Debian 13.")
-        print("   dcmqrscp's TLS front offers BCP 195 suites only.")
+        print("   dcmqrscp 3.6.9 speaks mutual TLS itself (BCP 195 suites only)." if RELEASE == "13" else
+              "   dcmqrscp 3.6.7 has no TLS: pacsguard's TLS front offers BCP 195 suites only.")
         return 0 if red and green else 1
     finally:
         teardown()

@@ -12,8 +12,8 @@ short_description: Tell whether the PACS product on a host serves DICOM TLS itse
 description:
   - Reads on the host whether the installed PACS product speaks DICOM TLS of its own, or needs
     pacsguard's TLS front (role C(pacs_tls_front)) to do it. The C(pacs_policy) role runs it for
-    dcmqrscp nodes with C(pacs_tls) and hands the answer to the
-    C(pacs_policy) module (its option C(product_tls)).
+    dcmqrscp nodes with C(pacs_tls) and hands the answer to
+    M(pacsguard.pacs.pacs_policy) (O(pacsguard.pacs.pacs_policy#module:product_tls)).
   - "dcmqrscp: when the program is installed, its C(--help) is read: DCMTK lists C(+tls) when the
     release has TLS in dcmqrscp (3.6.9 and later) and was built with OpenSSL. When it is not
     installed yet, the version the package manager would install (C(apt-cache policy dcmtk)) is
