@@ -6,8 +6,9 @@ open to any AE), each with one study stored; a modality that both policies list;
 workstation they do not. The audit runs twice per phase: from the modality (inside the allowlist,
 with its client certificate) and from the rogue host (outside: any port that answers is
 PACS-FW-001). Between the phases, playbooks/harden.yml applies the policy (dcmqrscp gets the TLS
-front on Debian 12, its own TLS on Debian 13). Everything is removed at the end. PACSGUARD_DEBIAN=13 (make demo DEBIAN=13) runs the two
-archives on Debian 13 hosts (Orthanc 1.12.7, DCMTK 3.6.9) instead of Debian 12 (1.10.1, 3.6.7).
+front on Debian 12, its own TLS on Debian 13). Everything is removed at the end.
+PACSGUARD_DEBIAN=13 (make demo DEBIAN=13) runs the two archives on Debian 13 hosts (Orthanc 1.12.7,
+DCMTK 3.6.9) instead of Debian 12 (1.10.1, 3.6.7).
 """
 
 from __future__ import annotations

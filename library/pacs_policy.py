@@ -59,9 +59,10 @@ options:
   product_tls:
     description:
       - Whether the installed product serves DICOM TLS itself, as read on the host by the
-        M(pacsguard.pacs.pacs_product_tls) module (dcmqrscp from DCMTK 3.6.9). With O(tls), a product that has a
-        plaintext port gets pacsguard's TLS front unless this is true; omitted (the audit, which
-        builds nothing) the front is assumed and peers are not checked against what it can map.
+        M(pacsguard.pacs.pacs_product_tls) module (dcmqrscp from DCMTK 3.6.9). With O(tls), a
+        product that has a plaintext port gets pacsguard's TLS front unless this is true; omitted
+        (the audit, which builds nothing) the front is assumed and peers are not checked against
+        what it can map.
     type: bool
   address:
     description: The node's own address as peers and probes reach it (C(pacs_address)).
