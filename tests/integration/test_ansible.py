@@ -40,6 +40,22 @@ def test_adhoc_module_refuses_bad_input_with_one_clear_error(dcmqrscp_open):
                              "at most 16 (PS3.5 6.2)")
 
 
+def test_who_serves_dicom_tls_is_read_from_the_installed_dcmqrscp():
+    """pacs_product_tls on this machine, as the pacs_policy role runs it on a node: the installed
+    dcmqrscp's own --help decides, the package version is reported with it."""
+    run = subprocess.run([str(BIN / "ansible"), "localhost", "-m", "pacs_product_tls",
+                          "-a", "product=dcmqrscp"],
+                         cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120)
+    result = json.loads(run.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    version = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "dcmtk"], capture_output=True,
+                             text=True, check=True).stdout
+    help_text = subprocess.run(["dcmqrscp", "--help"], capture_output=True, text=True)
+    assert (result["changed"], result["source"], result["version"]) == (False, "installed", version)
+    # Debian 12's 3.6.7 lists no +tls; a machine with 3.6.9 would list it.
+    assert result["dicom_tls"] is ("+tls " in help_text.stdout + help_text.stderr)
+    assert result["evidence"] == f"dcmqrscp --help {'lists' if result['dicom_tls'] else 'has no'} +tls"
+
+
 def _playbook(tmp_path, hosts: dict, *extra: str,
               playbook: str = "playbooks/audit.yml") -> tuple[subprocess.CompletedProcess, Path]:
     inventory = tmp_path / "inventory.yml"
