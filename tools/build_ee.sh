@@ -36,7 +36,12 @@ arch="$(uname -m)"
   -r "$root/images/peer-requirements.txt" 2>&1 | grep -v "^WARNING: Location" || true
 ls "$stage/wheels"/ansible_core-*.whl "$stage/wheels"/pynetdicom-*.whl >/dev/null
 
+# The image this build replaces, removed once the new one is tagged (each build would leave one).
+previous="$(podman image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)"
 "$bin/ansible-builder" build -f "$definition" -c "$stage/context" --container-runtime podman \
   --tag "$image" >"$stage/build.log" 2>&1 || { tail -30 "$stage/build.log" >&2; exit 1; }
+if [ -n "$previous" ] && [ "$previous" != "$(podman image inspect -f '{{.Id}}' "$image")" ]; then
+  podman rmi "$previous" >/dev/null 2>&1 || true
+fi
 size="$(podman image inspect -f '{{.Size}}' "$image")"
 echo "built $image in $(( $(date +%s) - started )) s, $(( size / 1000000 )) MB"
