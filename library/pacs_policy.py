@@ -56,6 +56,12 @@ options:
       - Where a product without DICOM TLS of its own listens behind the TLS front, loopback only
         (C(pacs_plaintext_port)); the product's default when omitted.
     type: raw
+  http_plaintext_port:
+    description:
+      - Where the product's web server listens behind pacsguard's web TLS front (with O(web_tls)),
+        loopback only (C(pacs_http_plaintext_port)); the product's default when omitted (Orthanc
+        18042).
+    type: raw
   product_tls:
     description:
       - Whether the installed product serves DICOM TLS itself, as read on the host by the
@@ -88,10 +94,19 @@ options:
     description: DICOM TLS material and settings (C(pacs_tls)); empty means no TLS.
     type: raw
     default: {}
+  web_tls:
+    description:
+      - HTTPS on the web/REST port (C(pacs_web_tls)) from pacsguard's web TLS front, with its own
+        C(certificate) and C(private_key) (the node's DICOM ones may be named again), optional
+        C(min_version) and, for administrators' client certificates, C(ca) with
+        C(require_client_certificate). Empty means the product's web server answers on the web
+        port itself.
+    type: raw
+    default: {}
   material:
     description:
-      - Read and check the TLS files named by O(tls). An audit from a position that holds no copy
-        of the node's key sets it false; the settings are still checked.
+      - Read and check the TLS files named by O(tls) and O(web_tls). An audit from a position that
+        holds no copy of the node's key sets it false; the settings are still checked.
     type: bool
     default: true
   rest_users:
@@ -141,6 +156,12 @@ policy:
     local_ports: {description: Ports the firewall keeps to loopback., type: list, elements: int}
     tls_front: {description: "Whether pacsguard's TLS front serves DICOM TLS before the product.",
                 type: bool}
+    web_tls: {description: "pacs_web_tls normalised, with C(profile); null when the web port is not
+                            served over HTTPS by pacsguard's web TLS front.", type: dict}
+    http_plaintext_port: {description: "The product's loopback-only web port behind the web TLS
+                                        front, or null.", type: int}
+    http_listen_port: {description: "Where the product's web server itself listens (http_plaintext_port
+                                     behind the web front), null without one.", type: int}
     peers: {description: "Peers with defaults filled in (port, services, tls).", type: list, elements: dict}
     admin_sources: {description: Canonical networks., type: list, elements: str}
     tls: {description: "pacs_tls normalised, with C(profile) (the BCP 195 suites); null without TLS.",
@@ -156,6 +177,9 @@ policy:
     listen_port: 4242
     local_ports: []
     tls_front: false
+    web_tls: null
+    http_plaintext_port: null
+    http_listen_port: 8042
     peers: [{name: ct-scanner-1, ae_title: CT01, address: 10.20.0.11, port: 104,
              services: [echo, store], tls: true}]
     admin_sources: [10.0.0.0/24]
@@ -194,7 +218,9 @@ ARGUMENT_SPEC = {
     "dicom_port": {"type": "raw"},
     "http_port": {"type": "raw"},
     "plaintext_port": {"type": "raw"},
+    "http_plaintext_port": {"type": "raw"},
     "product_tls": {"type": "bool"},
+    "web_tls": {"type": "raw", "default": {}},
     "address": {"type": "str"},
     "host": {"type": "str"},
     "fact_address": {"type": "str"},
@@ -225,11 +251,12 @@ def _prepared(module: AnsibleModule, params: dict) -> dict:
         password = user.get("password") if isinstance(user, dict) else None
         if isinstance(password, str) and password:
             module.no_log_values.add(password)
-    key = params["tls"].get("private_key") if isinstance(params["tls"], dict) else None
-    if isinstance(key, str) and "\n" in key:
-        # Key material given inline instead of a path: never echoed, not even in the invocation.
-        module.no_log_values.add(key)
-    for port in ("dicom_port", "http_port", "plaintext_port"):
+    for material in (params["tls"], params["web_tls"]):
+        key = material.get("private_key") if isinstance(material, dict) else None
+        if isinstance(key, str) and "\n" in key:
+            # Key material given inline instead of a path: never echoed, not even in the invocation.
+            module.no_log_values.add(key)
+    for port in ("dicom_port", "http_port", "plaintext_port", "http_plaintext_port"):
         params[port] = _as_int(params[port])
     if isinstance(params["peers"], list):
         params["peers"] = [{**peer, "port": _as_int(peer["port"])}
@@ -252,7 +279,8 @@ def _with_tls(params: dict) -> bool:
     """Whether any policy given configures TLS (its material is read with cryptography)."""
     nodes = params["nodes"]
     policies = nodes.values() if isinstance(nodes, dict) else [params]
-    return any(isinstance(policy, dict) and policy.get("tls") for policy in policies)
+    return any(isinstance(policy, dict) and (policy.get("tls") or policy.get("web_tls"))
+               for policy in policies)
 
 
 def main() -> None:

@@ -129,7 +129,7 @@ def check_admin_sources(sources: Any, report: PolicyReport) -> list[str]:
     return result
 
 
-PORTS = ("dicom_port", "http_port", "plaintext_port")
+PORTS = ("dicom_port", "http_port", "plaintext_port", "http_plaintext_port")
 
 
 def check_node(policy: dict[str, Any], report: PolicyReport) -> dict[str, Any]:
@@ -157,7 +157,8 @@ def _check_ports_differ(ports: dict[str, Any], report: PolicyReport) -> None:
     """The ports the node really uses must differ (the plaintext port only behind a front)."""
     taken = [port for port in ports.values() if port is not None]
     if len(set(taken)) != len(taken):
-        report.errors.append("pacs_dicom_port, pacs_http_port and pacs_plaintext_port must differ, got "
+        report.errors.append("pacs_dicom_port, pacs_http_port, pacs_plaintext_port and "
+                             "pacs_http_plaintext_port must differ, got "
                              + ", ".join(f"{name} {port}" for name, port in ports.items() if port))
 
 
@@ -245,6 +246,22 @@ def _check_dcmqrscp_values(ae_title: Any, peers: Any, report: PolicyReport) -> N
                 report.errors.append(f"pacs_peers[{index}] ({peer.get('name')}).ae_title: {reason}")
 
 
+def _check_web_tls(policy: dict[str, Any], ports: dict[str, Any], report: PolicyReport,
+                   read: Callable[[str], bytes] | None, now: datetime.datetime | None,
+                   material: Any) -> dict[str, Any] | None:
+    """pacs_web_tls: HTTPS on the web port from pacsguard's web TLS front, for a product that has a
+    web server (the front takes its port; the product moves to its loopback-only plaintext port)."""
+    from .tlscheck import check_tls
+
+    web = policy.get("web_tls") or None
+    if web is None:
+        return None
+    if ports["http_port"] is None or ports["http_plaintext_port"] is None:
+        report.errors.append(f"pacs_web_tls: {policy.get('product')} has no web port to serve over HTTPS")
+        return None
+    return check_tls(web, policy.get("product"), report, read, now, material, name="pacs_web_tls")
+
+
 def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = None,
                  now: datetime.datetime | None = None) -> PolicyReport:
     """Check the whole policy; ``read`` loads PEM files (the controller's files by default)."""
@@ -255,6 +272,7 @@ def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = N
     tls = policy.get("tls") or None
     material = policy.get("material", True)
     normal_tls = check_tls(tls, policy.get("product"), report, read, now, material) if tls else None
+    web_tls = _check_web_tls(policy, ports, report, read, now, material)
     peers = check_peers(policy.get("peers"), bool(tls), report)
     known_front = _front(tls, ports, policy.get("product_tls"), report, policy.get("plaintext_port"))
     if tls:
@@ -265,7 +283,8 @@ def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = N
     check_rest_users(policy.get("rest_users"), report)
     # Not known (the audit): the front, as on a product without TLS of its own.
     front = known_front is not False
-    _check_ports_differ({**ports, "plaintext_port": ports["plaintext_port"] if front else None}, report)
+    _check_ports_differ({**ports, "plaintext_port": ports["plaintext_port"] if front else None,
+                         "http_plaintext_port": ports["http_plaintext_port"] if web_tls else None}, report)
     report.policy = {
         "product": policy.get("product"), "ae_title": policy.get("ae_title"),
         "address": resolve_address(policy.get("address"), policy.get("host"), policy.get("fact_address")),
@@ -273,7 +292,13 @@ def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = N
         # The product's own listening port: behind a TLS front its plaintext port, else the DICOM port.
         "plaintext_port": ports["plaintext_port"] if front else None,
         "listen_port": ports["plaintext_port"] if front else ports["dicom_port"],
-        "local_ports": [ports["plaintext_port"]] if front else [],
+        "local_ports": ([ports["plaintext_port"]] if front else [])
+        + ([ports["http_plaintext_port"]] if web_tls else []),
+        # The web port: HTTPS from pacsguard's web TLS front (pacs_web_tls) before the product's own
+        # web server on a loopback-only port, else the product's web server itself.
+        "web_tls": web_tls,
+        "http_plaintext_port": ports["http_plaintext_port"] if web_tls else None,
+        "http_listen_port": ports["http_plaintext_port"] if web_tls else ports["http_port"],
         # Who speaks DICOM TLS: the product itself, or pacsguard's TLS front before it.
         "tls_front": bool(tls) and front,
         "peers": peers, "admin_sources": admin, "tls": normal_tls,

@@ -14,9 +14,13 @@ DICOM_PORT = 104
 # http_port: its web/REST port, None when it has none.
 # plaintext_port: where the product listens behind pacsguard's TLS front when it has no DICOM TLS of
 #   its own (loopback only), None when it speaks TLS itself.
+# http_plaintext_port: where the product's web server listens behind pacsguard's web TLS front
+#   (pacs_web_tls; loopback only), None when it has no web server.
 PRODUCT_DEFAULTS: dict[str, dict[str, Any]] = {
-    "orthanc": {"dicom_port": 4242, "http_port": 8042, "plaintext_port": None},
-    "dcmqrscp": {"dicom_port": DICOM_PORT, "http_port": None, "plaintext_port": 11113},
+    "orthanc": {"dicom_port": 4242, "http_port": 8042, "plaintext_port": None,
+                "http_plaintext_port": 18042},
+    "dcmqrscp": {"dicom_port": DICOM_PORT, "http_port": None, "plaintext_port": 11113,
+                 "http_plaintext_port": None},
 }
 PRODUCTS: tuple[str, ...] = tuple(PRODUCT_DEFAULTS)
 # Products whose DICOM TLS depends on the installed release: the Debian package and the first
@@ -49,7 +53,9 @@ def default(product: Any, key: str) -> Any:
 HOST_SERVICES: dict[str, list[dict[str, Any]]] = {
     "orthanc": [{"service": "orthanc",
                  "paths": ["/etc/orthanc/*.json", "/etc/pacsguard/orthanc-openssl.cnf",
-                           "/etc/pacsguard/tls"]}],
+                           "/etc/pacsguard/tls"]},
+                {"service": "pacsguard-web-front", "paths": ["/etc/pacsguard/web-front.conf",
+                                                             "/etc/pacsguard/web-tls"]}],
     # dcmqrscp's OpenSSL policy exists where it speaks TLS itself (DCMTK 3.6.9); its TLS material is
     # the front's elsewhere, so the shared directory is not listed for it.
     "dcmqrscp": [{"service": "dcmqrscp",

@@ -39,9 +39,10 @@ def shown_path(value: str) -> str:
     return value
 
 
-def _load(kind: str, path: Any, read: Callable[[str], bytes], report: PolicyReport) -> Any:
-    """Load one PEM item (certificate, key or CA bundle); an error names the field and file."""
-    where = f"pacs_tls.{kind}"
+def _load(kind: str, path: Any, read: Callable[[str], bytes], report: PolicyReport,
+          name: str = "pacs_tls") -> Any:
+    """Load one PEM item (certificate, key or CA bundle); an error names the variable, field and file."""
+    where = f"{name}.{kind}"
     if not isinstance(path, str) or not path:
         report.errors.append(f"{where}: missing (a PEM file on the controller)")
         return None
@@ -74,9 +75,10 @@ def key_weakness(key: Any) -> str:
     return key_too_small(type(key).__name__.lstrip("_").replace("PublicKey", ""), 0)
 
 
-def _check_certificate(cert: x509.Certificate, now: datetime.datetime, report: PolicyReport) -> None:
+def _check_certificate(cert: x509.Certificate, now: datetime.datetime, report: PolicyReport,
+                       name: str = "pacs_tls") -> None:
     """Validity window, signature hash and key strength of the node's certificate."""
-    where = "pacs_tls.certificate"
+    where = f"{name}.certificate"
     if cert.not_valid_after_utc <= now:
         report.errors.append(f"{where}: expired on {cert.not_valid_after_utc:%Y-%m-%d}")
     elif cert.not_valid_before_utc > now:
@@ -92,31 +94,37 @@ def _check_certificate(cert: x509.Certificate, now: datetime.datetime, report: P
 
 def check_tls(tls: Any, product: Any, report: PolicyReport,
               read: Callable[[str], bytes] | None = None,
-              now: datetime.datetime | None = None, material: bool = True) -> dict[str, Any] | None:
-    """Check pacs_tls; returns it normalised (require_client_certificate true, TLSv1.2 by default)
-    with the profile's suites. ``material`` false skips reading the PEM files (an audit from a
-    position that has no copy of the node's key)."""
+              now: datetime.datetime | None = None, material: bool = True,
+              name: str = "pacs_tls") -> dict[str, Any] | None:
+    """Check pacs_tls (DICOM) or pacs_web_tls (the web port, ``name``); returns it normalised
+    (TLSv1.2 by default; client certificates required by default for DICOM, optional for the web,
+    where the CA is then optional too) with the profile's suites. ``material`` false skips reading
+    the PEM files (an audit from a position that has no copy of the node's key)."""
     read = read or _read_file
     now = now or datetime.datetime.now(datetime.timezone.utc)
+    web = name != "pacs_tls"
     if not isinstance(tls, dict):
-        report.errors.append("pacs_tls: must be a mapping with certificate, private_key and ca")
+        report.errors.append(f"{name}: must be a mapping with certificate, private_key"
+                             + ("" if web else " and ca"))
         return None
     unknown = sorted(set(tls) - TLS_FIELDS)
     if unknown:
-        report.errors.append(f"pacs_tls: unknown field(s) {', '.join(unknown)} "
+        report.errors.append(f"{name}: unknown field(s) {', '.join(unknown)} "
                              f"(known: {', '.join(sorted(TLS_FIELDS))})")
     minimum = tls.get("min_version", DEFAULT_MIN_VERSION)
     if minimum not in ALLOWED_MIN_VERSIONS:
         allowed = ", ".join(ALLOWED_MIN_VERSIONS)
-        report.errors.append(f"pacs_tls.min_version: {minimum!r} is not one of {allowed} "
+        report.errors.append(f"{name}.min_version: {minimum!r} is not one of {allowed} "
                              "(BCP 195 allows nothing older)")
-    require = tls.get("require_client_certificate", True)
+    require = tls.get("require_client_certificate", not web)
     if not isinstance(require, bool):
-        report.errors.append(f"pacs_tls.require_client_certificate: must be true or false, got {require!r}")
-    elif not require:
+        report.errors.append(f"{name}.require_client_certificate: must be true or false, got {require!r}")
+    elif not require and not web:
         report.warnings.append("pacs_tls.require_client_certificate is false: any TLS client may "
                                "associate (PACS-TLS-003)")
-    facts = _check_material(tls, product, minimum, read, now, report) if material else None
+    facts = (_check_material(tls, product, minimum, read, now, report, name,
+                             ca_needed=not web or require is True or bool(tls.get("ca")))
+             if material else None)
     return {"certificate": tls.get("certificate"), "private_key": tls.get("private_key"),
             "ca": tls.get("ca"), "require_client_certificate": require, "min_version": minimum,
             "profile": profile(), "certificate_facts": facts}
@@ -131,28 +139,29 @@ def certificate_summary(cert: x509.Certificate) -> dict[str, str]:
 
 
 def _check_material(tls: dict[str, Any], product: Any, minimum: str, read: Callable[[str], bytes],
-                    now: datetime.datetime, report: PolicyReport) -> dict[str, str] | None:
+                    now: datetime.datetime, report: PolicyReport, name: str = "pacs_tls",
+                    ca_needed: bool = True) -> dict[str, str] | None:
     """The PEM files: readable, key matching certificate, validity, strength, CA expiry. Returns
     the certificate's summary (subject, serial, expiry, fingerprint) when it could be read."""
-    cert = _load("certificate", tls.get("certificate"), read, report)
-    key = _load("private_key", tls.get("private_key"), read, report)
-    cas = _load("ca", tls.get("ca"), read, report)
+    cert = _load("certificate", tls.get("certificate"), read, report, name)
+    key = _load("private_key", tls.get("private_key"), read, report, name)
+    cas = _load("ca", tls.get("ca"), read, report, name) if ca_needed else None
     if cert is not None:
-        _check_certificate(cert, now, report)
+        _check_certificate(cert, now, report, name)
     if cert is not None and key is not None:
         mine = cert.public_key().public_bytes(serialization.Encoding.DER,
                                               serialization.PublicFormat.SubjectPublicKeyInfo)
         theirs = key.public_key().public_bytes(serialization.Encoding.DER,
                                                serialization.PublicFormat.SubjectPublicKeyInfo)
         if mine != theirs:
-            report.errors.append(f"pacs_tls.private_key: {tls['private_key']} does not belong to "
-                                 f"pacs_tls.certificate {tls['certificate']}")
-        elif (product == "orthanc" and minimum == "TLSv1.2"
+            report.errors.append(f"{name}.private_key: {tls['private_key']} does not belong to "
+                                 f"{name}.certificate {tls['certificate']}")
+        elif (name == "pacs_tls" and product == "orthanc" and minimum == "TLSv1.2"
               and isinstance(key, ec.EllipticCurvePrivateKey)):
             report.warnings.append("pacs_tls: an EC key on Orthanc before 1.12.4 serves TLS 1.3 only "
                                    "(its TLS 1.2 suites are RSA-authenticated)")
     for index, ca in enumerate(cas or []):
         if ca.not_valid_after_utc <= now:
-            report.errors.append(f"pacs_tls.ca: certificate {index} ({ca.subject.rfc4514_string()}) "
+            report.errors.append(f"{name}.ca: certificate {index} ({ca.subject.rfc4514_string()}) "
                                  f"expired on {ca.not_valid_after_utc:%Y-%m-%d}")
     return certificate_summary(cert) if cert is not None else None

@@ -178,3 +178,34 @@ def test_dcmqrscp_own_tls_takes_ipv6_peers_and_refuses_plaintext_ones(pki):
 def test_all_problems_are_reported_at_once():
     errors = check_policy(policy(ae_title="", peers=[{**PEER, "address": "x", "services": ["nope"]}])).errors
     assert len(errors) == 3
+
+
+def test_web_tls_moves_orthanc_to_a_loopback_port_behind_the_front(pki):
+    web = {"certificate": pki["server_cert"], "private_key": pki["server_key"]}
+    resolved = check_policy(policy(web_tls=web)).policy
+    assert resolved["web_tls"]["require_client_certificate"] is False
+    assert resolved["web_tls"]["min_version"] == "TLSv1.2"
+    assert (resolved["http_port"], resolved["http_plaintext_port"], resolved["http_listen_port"]) == (
+        8042, 18042, 18042)
+    assert resolved["local_ports"] == [18042]
+    plain = check_policy(policy()).policy
+    assert (plain["web_tls"], plain["http_plaintext_port"], plain["http_listen_port"]) == (None, None, 8042)
+    assert plain["local_ports"] == []
+
+
+def test_bad_web_tls_is_named_as_pacs_web_tls(pki):
+    mismatch = {"certificate": pki["server_cert"], "private_key": pki["client_ct01_key"]}
+    errors = check_policy(policy(web_tls=mismatch)).errors
+    assert any(error.startswith("pacs_web_tls.private_key: ")
+               and "does not belong to pacs_web_tls.certificate" in error for error in errors), errors
+    # Administrators' client certificates need the CAs that issue them.
+    need_ca = {"certificate": pki["server_cert"], "private_key": pki["server_key"],
+               "require_client_certificate": True}
+    errors = check_policy(policy(web_tls=need_ca)).errors
+    assert "pacs_web_tls.ca: missing (a PEM file on the controller)" in errors, errors
+    dcm = check_policy(policy(**DCMQRSCP, web_tls={"certificate": pki["server_cert"],
+                                                   "private_key": pki["server_key"]})).errors
+    assert dcm == ["pacs_web_tls: dcmqrscp has no web port to serve over HTTPS"], dcm
+    clash = check_policy(policy(web_tls={"certificate": pki["server_cert"], "private_key": pki["server_key"]},
+                                http_plaintext_port=4242)).errors
+    assert any("must differ" in error for error in clash), clash

@@ -16,9 +16,13 @@ def _defaults(role: str) -> dict:
 def test_host_services_are_the_roles_defaults():
     orthanc, dcmqrscp = _defaults("pacs_orthanc"), _defaults("pacs_dcmqrscp")
     front, tls = _defaults("pacs_tls_front"), _defaults("pacs_tls")
-    assert HOST_SERVICES["orthanc"] == [{"service": orthanc["pacs_orthanc_service"], "paths": [
-        orthanc["pacs_orthanc_config_dir"] + "/*.json", orthanc["pacs_orthanc_openssl_conf"],
-        tls["pacs_tls_dir"]]}]
+    web = _defaults("pacs_web_front")
+    assert HOST_SERVICES["orthanc"] == [
+        {"service": orthanc["pacs_orthanc_service"], "paths": [
+            orthanc["pacs_orthanc_config_dir"] + "/*.json", orthanc["pacs_orthanc_openssl_conf"],
+            tls["pacs_tls_dir"]]},
+        {"service": web["pacs_web_front_service"],
+         "paths": [web["pacs_web_front_config"], web["pacs_web_front_dir"]]}]
     assert HOST_SERVICES["dcmqrscp"] == [
         {"service": dcmqrscp["pacs_dcmqrscp_service"],
          "paths": [dcmqrscp["pacs_dcmqrscp_config"], dcmqrscp["pacs_dcmqrscp_openssl_conf"]]},

@@ -65,7 +65,8 @@ def test_rest_api_requires_credentials(config, host):
     assert config["RemoteAccessAllowed"] is bool(POLICY["admin_sources"])
     assert config["WebDavEnabled"] is False
     assert config["ExecuteLuaEnabled"] is False
-    assert config["HttpPort"] == int(POLICY["http_port"])
+    # Behind the web TLS front its loopback-only port, else the web port.
+    assert config["HttpPort"] == int(POLICY["http_listen_port"])
     assert sorted(config["RegisteredUsers"]) == sorted(POLICY["users"])
     assert all(password == orthanc.MASK for password in config["RegisteredUsers"].values())
     credentials = host.file(f"{CONFIG_DIR}/credentials.json")
@@ -111,12 +112,34 @@ def test_firewall_admits_peers_to_dicom_and_nobody_else(host):
     table = host.check_output("nft list table inet pacsguard")
     for peer in POLICY["peers"]:
         assert peer["address"] in table
-    dropped = re.search(r"tcp dport \{ ([0-9, ]+) \} drop", table)
-    assert dropped, "no final drop rule for the PACS ports"
-    assert {int(port) for port in dropped.group(1).split(",")} == {int(POLICY["dicom_port"]),
-                                                                     int(POLICY["http_port"])}
+    drops = re.findall(r"tcp dport \{ ([0-9, ]+) \} drop", table)
+    assert drops, "no final drop rule for the PACS ports"
+    assert {int(port) for port in drops[-1].split(",")} == {int(POLICY["dicom_port"]),
+                                                            int(POLICY["http_port"])}
     for source in POLICY["admin_sources"]:
         assert source.removesuffix("/32") in table
+
+
+@pytest.mark.skipif(not POLICY["web_tls"], reason="no pacs_web_tls: Orthanc serves the web port itself")
+def test_web_tls_front_serves_https_and_orthanc_only_loopback(host):
+    front = host.service("pacsguard-web-front")
+    assert front.is_running and front.is_enabled
+    text = host.file("/etc/pacsguard/web-front.conf").content_string
+    for line in (f"accept = 0.0.0.0:{POLICY['http_port']}",
+                 f"connect = 127.0.0.1:{POLICY['http_plaintext_port']}",
+                 "sslVersionMin = TLSv1.2", "options = NO_RENEGOTIATION", "setuid = stunnel4"):
+        assert line in text
+    ciphers = re.search(r"^ciphers = (.+)$", text, re.M).group(1).split(":")
+    assert ciphers and all(suite in tlsfacts.WEB_TLS12_SUITES for suite in ciphers), ciphers
+    key = host.file("/etc/pacsguard/web-tls/web.key")
+    assert (key.user, key.group, key.mode) == ("root", "stunnel4", 0o640)
+    # Orthanc's own web port answers loopback only.
+    table = host.check_output("nft list table inet pacsguard")
+    assert f"tcp dport {{ {POLICY['http_plaintext_port']} }} drop" in table
+    # ... and still asks for credentials there (every request through the front comes from loopback).
+    answer = host.check_output(f"bash -c 'exec 3<>/dev/tcp/127.0.0.1/{POLICY['http_plaintext_port']}; "
+                               "printf \"GET /system HTTP/1.0\\r\\n\\r\\n\" >&3; head -1 <&3'")
+    assert answer.split()[1] == "401", answer
 
 
 def test_firewall_is_loaded_at_boot(host):
