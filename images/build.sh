@@ -3,7 +3,8 @@
 # trixie = Debian 13) made by debootstrap from the mirror this machine's apt already uses, imported
 # into podman, then layered (systemd, Orthanc, DCMTK, a probe venv from wheels downloaded on the
 # controller). The Debian 13 hosts are the same layers built on trixie-base: trixie-systemd,
-# trixie-orthanc, trixie-dcmqrscp (the peer image stays on Debian 12). Cached: an image that exists
+# trixie-orthanc, trixie-dcmqrscp, and trixie-orthanc-dicomweb (Orthanc with Debian's DICOMweb
+# plugin, one scenario host); the peer image stays on Debian 12. Cached: an image that exists
 # is not rebuilt (FORCE=1 rebuilds).
 # Usage: images/build.sh [base|systemd|orthanc|dcmqrscp|peer|ee-base|trixie|all]
 set -euo pipefail
@@ -18,6 +19,7 @@ parent_of() {
   case "$1" in
     systemd|ee-base) echo bookworm-base ;;
     trixie-systemd) echo trixie-base ;;
+    trixie-orthanc-dicomweb) echo trixie-orthanc ;;
     trixie-*) echo trixie-systemd ;;
     *) echo systemd ;;
   esac
@@ -129,6 +131,7 @@ peer_wheels() {
 # The Debian 13 hosts: the same layers on a trixie base.
 build_trixie() {
   build_base trixie; build_layer trixie-systemd; build_layer trixie-orthanc; build_layer trixie-dcmqrscp
+  build_layer trixie-orthanc-dicomweb
 }
 
 case "$want" in

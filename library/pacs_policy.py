@@ -97,10 +97,11 @@ options:
   web_tls:
     description:
       - HTTPS on the web/REST port (C(pacs_web_tls)) from pacsguard's web TLS front, with its own
-        C(certificate) and C(private_key) (the node's DICOM ones may be named again), optional
-        C(min_version) and, for administrators' client certificates, C(ca) with
-        C(require_client_certificate). Empty means the product's web server answers on the web
-        port itself.
+        C(certificate) and C(private_key), optional C(min_version) and, for administrators' client
+        certificates, C(ca) with C(require_client_certificate).
+      - Empty on a product with a web port and O(tls) set means O(tls)'s certificate, key and
+        C(min_version) serve HTTPS (no client certificate asked for). C(enabled) V(false) (or
+        V(false)) leaves the product's web server on the web port; so does empty without O(tls).
     type: raw
     default: {}
   material:
@@ -156,7 +157,8 @@ policy:
     local_ports: {description: Ports the firewall keeps to loopback., type: list, elements: int}
     tls_front: {description: "Whether pacsguard's TLS front serves DICOM TLS before the product.",
                 type: bool}
-    web_tls: {description: "pacs_web_tls normalised, with C(profile); null when the web port is not
+    web_tls: {description: "pacs_web_tls normalised (or taken from pacs_tls), with C(profile) and
+                            C(source) (V(pacs_web_tls) or V(pacs_tls)); null when the web port is not
                             served over HTTPS by pacsguard's web TLS front.", type: dict}
     http_plaintext_port: {description: "The product's loopback-only web port behind the web TLS
                                         front, or null.", type: int}

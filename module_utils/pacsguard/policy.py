@@ -248,18 +248,40 @@ def _check_dcmqrscp_values(ae_title: Any, peers: Any, report: PolicyReport) -> N
 
 def _check_web_tls(policy: dict[str, Any], ports: dict[str, Any], report: PolicyReport,
                    read: Callable[[str], bytes] | None, now: datetime.datetime | None,
-                   material: Any) -> dict[str, Any] | None:
+                   material: Any, dicom_tls: dict[str, Any] | None) -> dict[str, Any] | None:
     """pacs_web_tls: HTTPS on the web port from pacsguard's web TLS front, for a product that has a
-    web server (the front takes its port; the product moves to its loopback-only plaintext port)."""
+    web server (the front takes its port; the product moves to its loopback-only plaintext port).
+    Left unset on a node with pacs_tls, the node's DICOM certificate and key serve HTTPS too (no
+    client certificate asked for: administrators use browsers); ``enabled: false`` turns it off."""
     from .tlscheck import check_tls
 
-    web = policy.get("web_tls") or None
-    if web is None:
+    web = policy.get("web_tls")
+    if web is False:
         return None
-    if ports["http_port"] is None or ports["http_plaintext_port"] is None:
+    web = web or None
+    if isinstance(web, dict) and web.get("enabled", True) is False:
+        if set(web) - {"enabled"}:
+            report.errors.append("pacs_web_tls: enabled is false, so no other field may be set")
+        return None
+    if isinstance(web, dict) and "enabled" in web and web["enabled"] is not True:
+        report.errors.append(f"pacs_web_tls.enabled: must be true or false, got {web['enabled']!r}")
+        return None
+    if isinstance(web, dict):
+        web = {key: value for key, value in web.items() if key != "enabled"} or None
+    has_web_port = ports["http_port"] is not None and ports["http_plaintext_port"] is not None
+    if web is None:
+        return derived_web_tls(dicom_tls) if dicom_tls is not None and has_web_port else None
+    if not has_web_port:
         report.errors.append(f"pacs_web_tls: {policy.get('product')} has no web port to serve over HTTPS")
         return None
-    return check_tls(web, policy.get("product"), report, read, now, material, name="pacs_web_tls")
+    checked = check_tls(web, policy.get("product"), report, read, now, material, name="pacs_web_tls")
+    return {**checked, "source": "pacs_web_tls"} if checked else None
+
+
+def derived_web_tls(dicom_tls: dict[str, Any]) -> dict[str, Any]:
+    """The web port's TLS taken from the node's pacs_tls (already checked): its certificate, key and
+    protocol floor; no client certificate asked for."""
+    return {**dicom_tls, "ca": None, "require_client_certificate": False, "source": "pacs_tls"}
 
 
 def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = None,
@@ -272,7 +294,7 @@ def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = N
     tls = policy.get("tls") or None
     material = policy.get("material", True)
     normal_tls = check_tls(tls, policy.get("product"), report, read, now, material) if tls else None
-    web_tls = _check_web_tls(policy, ports, report, read, now, material)
+    web_tls = _check_web_tls(policy, ports, report, read, now, material, normal_tls)
     peers = check_peers(policy.get("peers"), bool(tls), report)
     known_front = _front(tls, ports, policy.get("product_tls"), report, policy.get("plaintext_port"))
     if tls:
@@ -280,6 +302,9 @@ def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = N
     if policy.get("product") == "dcmqrscp":
         _check_dcmqrscp_values(policy.get("ae_title"), policy.get("peers"), report)
     admin = check_admin_sources(policy.get("admin_sources"), report)
+    if web_tls is None and ports["http_plaintext_port"] is not None and admin:
+        report.warnings.append("the web/REST API answers its admin sources in plaintext HTTP "
+                               "(PACS-WEB-002): set pacs_tls or pacs_web_tls to serve it over HTTPS")
     check_rest_users(policy.get("rest_users"), report)
     # Not known (the audit): the front, as on a product without TLS of its own.
     front = known_front is not False

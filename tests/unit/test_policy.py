@@ -209,3 +209,41 @@ def test_bad_web_tls_is_named_as_pacs_web_tls(pki):
     clash = check_policy(policy(web_tls={"certificate": pki["server_cert"], "private_key": pki["server_key"]},
                                 http_plaintext_port=4242)).errors
     assert any("must differ" in error for error in clash), clash
+
+
+def test_orthanc_with_pacs_tls_serves_https_with_the_node_certificate_by_default(pki):
+    tls = {"certificate": pki["server_cert"], "private_key": pki["server_key"], "ca": pki["ca_cert"],
+           "min_version": "TLSv1.3"}
+    report = check_policy(policy(tls=tls, admin_sources=["10.0.0.0/24"]))
+    assert report.errors == [] and not any("PACS-WEB-002" in w for w in report.warnings), report.warnings
+    web = report.policy["web_tls"]
+    assert (web["certificate"], web["private_key"], web["min_version"]) == (
+        pki["server_cert"], pki["server_key"], "TLSv1.3")
+    # administrators use browsers: no client certificate asked for, the DICOM CA not carried over
+    assert (web["ca"], web["require_client_certificate"], web["source"]) == (None, False, "pacs_tls")
+    assert (report.policy["http_listen_port"], report.policy["local_ports"]) == (18042, [18042])
+    # turned off on purpose: Orthanc's web server on the web port, and a warning for its admins
+    off = check_policy(policy(tls=tls, admin_sources=["10.0.0.0/24"], web_tls={"enabled": False}))
+    assert off.errors == [] and off.policy["web_tls"] is None
+    assert (off.policy["http_listen_port"], off.policy["local_ports"]) == (8042, [])
+    assert any("plaintext HTTP (PACS-WEB-002)" in w for w in off.warnings), off.warnings
+    # an explicit pacs_web_tls wins, and says so
+    own = check_policy(policy(tls=tls, web_tls={"certificate": pki["server_cert"],
+                                                "private_key": pki["server_key"], "enabled": True}))
+    assert own.errors == [] and own.policy["web_tls"]["source"] == "pacs_web_tls"
+    assert own.policy["web_tls"]["min_version"] == "TLSv1.2"
+
+
+@pytest.mark.parametrize("web_tls, message", [
+    ({"enabled": False, "certificate": "x.crt"},
+     "pacs_web_tls: enabled is false, so no other field may be set"),
+    ({"enabled": "no"}, "pacs_web_tls.enabled: must be true or false, got 'no'"),
+])
+def test_pacs_web_tls_enabled_is_checked(web_tls, message):
+    assert message in check_policy(policy(web_tls=web_tls)).errors
+
+
+def test_a_product_without_a_web_port_gets_no_web_tls_from_pacs_tls(pki):
+    tls = {"certificate": pki["server_cert"], "private_key": pki["server_key"], "ca": pki["ca_cert"]}
+    report = check_policy(policy(**DCMQRSCP, tls=tls, product_tls=True))
+    assert report.errors == [] and report.policy["web_tls"] is None

@@ -120,14 +120,16 @@ def test_firewall_admits_peers_to_dicom_and_nobody_else(host):
         assert source.removesuffix("/32") in table
 
 
-@pytest.mark.skipif(not POLICY["web_tls"], reason="no pacs_web_tls: Orthanc serves the web port itself")
+@pytest.mark.skipif(not POLICY["web_tls"],
+                    reason="no web TLS (pacs_web_tls off, no pacs_tls): Orthanc serves the web port")
 def test_web_tls_front_serves_https_and_orthanc_only_loopback(host):
     front = host.service("pacsguard-web-front")
     assert front.is_running and front.is_enabled
     text = host.file("/etc/pacsguard/web-front.conf").content_string
     for line in (f"accept = 0.0.0.0:{POLICY['http_port']}",
                  f"connect = 127.0.0.1:{POLICY['http_plaintext_port']}",
-                 "sslVersionMin = TLSv1.2", "options = NO_RENEGOTIATION", "setuid = stunnel4"):
+                 f"sslVersionMin = {POLICY['web_min_version']}", "options = NO_RENEGOTIATION",
+                 "setuid = stunnel4"):
         assert line in text
     ciphers = re.search(r"^ciphers = (.+)$", text, re.M).group(1).split(":")
     assert ciphers and all(suite in tlsfacts.WEB_TLS12_SUITES for suite in ciphers), ciphers
