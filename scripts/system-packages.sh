@@ -3,7 +3,7 @@
 # debootstrap and nftables for the test hosts), if missing.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-packages=(orthanc orthanc-dicomweb dcmtk nmap python3-venv podman runc debootstrap nftables openssh-client openssl curl shellcheck)
+packages=(orthanc orthanc-dicomweb dcmtk nmap python3-venv podman runc debootstrap nftables openssh-client openssl curl stunnel4 shellcheck)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
