@@ -312,3 +312,25 @@ def test_a_host_part_that_cannot_reach_its_host_is_an_error_and_the_report_is_wr
     assert host["verdict"] == "error" and host["parts"] == ["network", "host"]
     assert "configuration audit: host unreachable" in host["error"]
     assert host["checks"]["positive_control"]["status"] == "pass"     # the network part still ran
+
+
+def test_pacs_tls_refuses_a_path_that_would_split_a_unit_line_and_writes_nothing(tmp_path, pki):
+    """pacs_tls_dir and the file names reach the product's ExecStart and stunnel's file: a space
+    would make two arguments of one path. The role refuses before its first file task."""
+    target = tmp_path / "tls dir"
+    play = [{"hosts": "localhost", "gather_facts": False, "roles": ["pacs_tls"], "vars": {
+        "pacs_product": "orthanc", "pacs_ae_title": "ARCHIVE1", "pacs_address": "127.0.0.1",
+        "pacs_peers": [{"name": "ct", "ae_title": "CT01", "address": "127.0.0.2"}],
+        "pacs_tls": {"certificate": pki["server_cert"], "private_key": pki["server_key"],
+                     "ca": pki["ca_cert"]},
+        "pacs_tls_dir": str(target), "pacs_tls_private_key_name": "node key.pem"}}]
+    (tmp_path / "play.yml").write_text(yaml.safe_dump(play))
+    run = subprocess.run(
+        [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(tmp_path / "play.yml"),
+         "-e", f"ansible_python_interpreter={sys.executable}"],
+        cwd=ROOT, env={**ENV, "ANSIBLE_STDOUT_CALLBACK": "default"}, capture_output=True, text=True,
+        timeout=300)
+    assert run.returncode != 0
+    assert "nothing was changed: pacs_tls_dir: " in run.stdout, run.stdout[-3000:]
+    assert "pacs_tls_private_key_name: " in run.stdout
+    assert not target.exists()
