@@ -90,7 +90,8 @@ options:
     description:
       - Seconds the whole run may take, after which it stops and returns what it observed, with
         the checks not done marked C(error).
-      - 0 derives it as O(timeout) x the number of network checks (16, or 31 with O(web_url)) + 2.
+      - 0 derives it as O(timeout) x the number of network checks (16, or 32 with O(web_url)) + 2,
+        plus O(timeout) per port of O(other_ports).
     type: float
     default: 0
   intrusive: &intrusive
@@ -104,6 +105,14 @@ options:
     type: str
     choices: [inside, outside]
     default: inside
+  other_ports: &other_ports
+    description:
+      - Every other TCP port the node serves besides O(port) and the port of O(web_url), such as
+        the local back end behind a TLS front. From an O(position=outside) position a TCP
+        connection to any of them is PACS-FW-001 too.
+    type: list
+    elements: int
+    default: []
   targets:
     description:
       - Many endpoints probed concurrently in this one call (instead of O(host)), each with its own
@@ -134,6 +143,7 @@ options:
       deadline: *deadline
       intrusive: *intrusive
       position: *position
+      other_ports: *other_ports
   workers:
     description:
       - How many endpoints of O(targets) are probed at the same time.
@@ -278,6 +288,7 @@ TARGET_SPEC = {
     "intrusive": {"type": "bool", "default": False},
     "deadline": {"type": "float", "default": 0},
     "position": {"type": "str", "default": "inside", "choices": ["inside", "outside"]},
+    "other_ports": {"type": "list", "elements": "int", "default": []},
 }
 ARGUMENT_SPEC = {
     **TARGET_SPEC,
@@ -293,6 +304,7 @@ def _target(params: dict) -> Target:
     """A Target from one endpoint's options (ProbeInputError names a bad one)."""
     options = {key: params[key] for key in TARGET_SPEC}
     options["peers"] = tuple(options["peers"] or ())
+    options["other_ports"] = tuple(options["other_ports"] or ())
     target = Target(**options)
     target.validate()
     return target

@@ -51,6 +51,7 @@ else:
     LIBRARY_IMPORT_ERROR = None
 
 from . import bounded, dimse, pdu
+from .tlsfacts import is_refusal
 
 _SYNTAXES = [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
 _PENDING = (0xFF00, 0xFF01)
@@ -102,6 +103,8 @@ class Outcome:
     implementation_class_uid: str | None = None
     implementation_version_name: str | None = None
     dimse: dict[str, Any] = field(default_factory=dict)
+    # the TLS alert by which the server refused the session, when that is how it ended
+    tls_refusal: str = ""
 
     @property
     def answered(self) -> bool:
@@ -271,8 +274,9 @@ def _open_raw(transport: Transport, calling_ae: str, called_ae: str,
     outcome = Outcome("aborted", "", calling_ae, called_ae)
     try:
         conn = _connect(transport)
-    except (OSError, ssl.SSLError):
+    except (OSError, ssl.SSLError) as exc:
         outcome.kind, outcome.detail = "unreachable", "no TCP/TLS connection"
+        _note_refusal(outcome, exc)
         return outcome, None
     started = time.monotonic()
     try:
@@ -282,8 +286,9 @@ def _open_raw(transport: Transport, calling_ae: str, called_ae: str,
         outcome.kind = "timeout"
         outcome.detail = f"no A-ASSOCIATE answer within {transport.timeout:g} s"
         return outcome, _closed(conn)
-    except (OSError, ssl.SSLError, ConnectionError):
+    except (OSError, ssl.SSLError, ConnectionError) as exc:
         outcome.detail = "connection closed before any A-ASSOCIATE answer"
+        _note_refusal(outcome, exc)
         return outcome, _closed(conn)
     reject = pdu.read_reject(body) if kind == pdu.ASSOCIATE_RJ else None
     if kind == pdu.ASSOCIATE_AC:
@@ -305,6 +310,14 @@ def _open_raw(transport: Transport, calling_ae: str, called_ae: str,
     else:
         outcome.detail = f"answered with PDU type 0x{kind:02x}, not an A-ASSOCIATE answer"
     return outcome, _closed(conn)
+
+
+def _note_refusal(outcome: Outcome, exc: BaseException) -> None:
+    """Keep the TLS alert by which the server refused the session (a refusal observed), if any."""
+    reason = getattr(exc, "reason", None)
+    if isinstance(exc, ssl.SSLError) and reason and is_refusal(reason):
+        outcome.tls_refusal = reason
+        outcome.detail += f" (TLS alert {reason})"
 
 
 def _closed(conn: socket.socket) -> None:

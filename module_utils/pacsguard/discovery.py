@@ -386,7 +386,9 @@ def _read_web(data: bytes, endpoint: Endpoint) -> None:
     """Status, realm and the status document of a product's web port (Orthanc's /system)."""
     head, _sep, body = data.partition(b"\r\n\r\n")
     lines = head.decode("latin-1", "replace").split("\r\n")
-    status = lines[0].split(" ", 2)[1] if len(lines[0].split(" ")) > 1 else "?"
+    words = lines[0].split(" ", 2)
+    # a status is three digits (RFC 9110 15); anything else the server wrote there is not kept
+    status = words[1] if len(words) > 1 and len(words[1]) == 3 and words[1].isdigit() else "?"
     headers = {k.strip().lower(): v.strip() for k, _s, v in (line.partition(":") for line in lines[1:])}
     endpoint.service, endpoint.transport = "web", endpoint.transport or "plaintext"
     endpoint.detail = f"HTTP {status} to GET /system"
@@ -523,7 +525,9 @@ def finding_of(endpoint: Endpoint) -> dict[str, Any] | None:
 
 def inventory_of(endpoints: list[Endpoint]) -> dict[str, Any]:
     """An Ansible inventory of what was found: a host per endpoint, grouped by service, the unmanaged
-    ones also in pacs_discovered_unmanaged; facts under pacs_discovery."""
+    ones also in pacs_discovered_unmanaged; facts under pacs_discovery. Ansible templates an
+    inventory's strings when it is used: every string in it is reduced by inert() as a last guard,
+    after the sweep kept server-chosen values only in their standard shapes."""
     groups: dict[str, dict[str, Any]] = {}
     for endpoint in endpoints:
         name = f"{endpoint.service}-{endpoint.address.replace(':', '-')}-{endpoint.port}"
@@ -538,7 +542,23 @@ def inventory_of(endpoints: list[Endpoint]) -> dict[str, Any]:
         groups.setdefault(group, {"hosts": {}})["hosts"][name] = host
         if not endpoint.managed and endpoint.service in ("dicom", "tls"):
             groups.setdefault("pacs_discovered_unmanaged", {"hosts": {}})["hosts"][name] = {}
-    return {"all": {"children": groups}}
+    return inert({"all": {"children": groups}})
+
+
+# What a string written for Ansible to read may hold: no brace, no percent or hash sign, nothing a
+# template (``{{``, ``{%``, ``{#``) or a YAML tag could start with.
+INERT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 ._-:/,;()=+'[]@")
+
+
+def inert(value: Any) -> Any:
+    """``value`` with every string (keys too) reduced to INERT_CHARS, other characters as '?'."""
+    if isinstance(value, str):
+        return "".join(c if c in INERT_CHARS else "?" for c in value)
+    if isinstance(value, dict):
+        return {inert(k): inert(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [inert(v) for v in value]
+    return value
 
 
 async def _sweep(sweep: Sweep, addresses: list[str]) -> list[Endpoint]:

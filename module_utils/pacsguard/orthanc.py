@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import jsonc
 from .jsonc import JsoncError, comment_end, loads
 
 MASK = "********"
@@ -124,16 +125,24 @@ def parse_file(name: str, text: str) -> ConfigFile:
     return ConfigFile(name, text, data, members, close)
 
 
+def loads_file(name: str) -> bool:
+    """Whether Orthanc loads the directory entry ``name`` as configuration: its extension (from the
+    last dot, as Boost.Filesystem's extension() gives it, dot-files included) is ``.json`` in any
+    case (Orthanc lower-cases it before comparing). Regular files only, symbolic links followed."""
+    dot = name.rfind(".")
+    return name not in (".", "..") and dot >= 0 and name[dot:].lower() == ".json"
+
+
 def load_dir(path: str) -> dict[str, ConfigFile]:
-    """Every ``*.json`` file of Orthanc's configuration directory, by file name."""
+    """Every file of Orthanc's configuration directory that Orthanc loads, by file name."""
     if not os.path.isdir(path):
         raise OrthancConfigError(f"{path} is not a directory")
     files: dict[str, ConfigFile] = {}
     for name in sorted(os.listdir(path)):
         full = os.path.join(path, name)
-        if name.endswith(".json") and os.path.isfile(full):
-            with open(full, encoding="utf-8") as handle:
-                files[name] = parse_file(name, handle.read())
+        if loads_file(name) and os.path.isfile(full):
+            with open(full, encoding="utf-8", errors="replace") as handle:
+                files[name] = parse_file(name, handle.read(jsonc.MAX_BYTES + 1))
     return files
 
 

@@ -58,3 +58,10 @@ def profile() -> dict[str, object]:
     """The profile as plain data, for templates (through the resolved policy)."""
     return {"tls12_suites": list(BCP195_TLS12_SUITES), "tls13_suites": list(TLS13_SUITES),
             "allowed_min_versions": list(ALLOWED_MIN_VERSIONS)}
+
+
+def is_refusal(reason: str) -> bool:
+    """Whether an OpenSSL error reason is the server's refusal (an alert it sent, or a ServerHello
+    with a version the client did not offer) rather than a failure to observe anything (a reset, an
+    end of stream, silence, bytes that are not TLS)."""
+    return "_ALERT_" in reason or reason == "UNSUPPORTED_PROTOCOL"

@@ -40,6 +40,7 @@ from .tlsfacts import (
     MIN_KEY_BITS,
     WEAK_SIGNATURE_HASHES,
     WEB_TLS12_SUITES,
+    is_refusal,
     key_too_small,
 )
 
@@ -185,6 +186,13 @@ class Handshake:
     cipher: str | None = None
     certificate_der: bytes | None = None
     detail: str = ""
+
+    @property
+    def refused(self) -> bool:
+        """The server was seen to say no: a TLS alert, or a protocol version we did not offer.
+        A handshake neither accepted nor refused (reset, end of stream, silence, bytes that are not
+        TLS) observed nothing, and a rule must not pass on it."""
+        return not self.accepted and is_refusal(self.detail)
 
 
 def connect(

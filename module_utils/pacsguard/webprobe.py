@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import base64
 import http.client
-import json
 import socket
 import ssl
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import bounded
+from . import bounded, jsonc, tlsprobe
 from .products import DEFAULT_WEB_CREDENTIALS
 
 # The most of an answer body the probe reads (it needs a count of entries, nothing more).
@@ -35,7 +34,12 @@ LOCAL_SOURCES = ("127.0.0.1", "::1")
 
 @dataclass
 class WebResult:
-    """What the web probe saw (statuses and counts only)."""
+    """What the web probe saw (statuses and counts only).
+
+    ``reachable`` is the TCP connection alone: a port that refused it or stayed silent is closed,
+    and only then do the rules pass without an answer. A request on an open port that got no usable
+    answer (a TLS alert, a reset, silence, an answer that is not HTTP) is in ``failures``, and a rule
+    that needed it is an error, never a pass."""
 
     scheme: str
     host: str
@@ -44,9 +48,12 @@ class WebResult:
     source_address: str | None = None
     error: str = ""
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # PACS-WEB-003: how many default credentials were tried, and the user of one that was accepted
+    failures: dict[str, str] = field(default_factory=dict)
+    # PACS-WEB-003: how many default credentials were tried, the user of one that was accepted, and
+    # why an attempt got no answer
     credentials_tried: int = 0
     default_user_accepted: str | None = None
+    credential_failure: str = ""
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -56,23 +63,30 @@ class WebResult:
             "reachable": self.reachable,
             "source_address": self.source_address,
             "answers": self.answers,
+            "failures": self.failures,
             "credentials_tried": self.credentials_tried,
         }
 
     def verdicts(self) -> list[tuple[str, str, str]]:
         """(rule ID, status, detail) for PACS-WEB-001, 002, 003 and 005."""
         if not self.reachable:
-            detail = f"web port not reachable: {self.error}"
+            detail = f"web port closed: {self.error}"
             rules = ("PACS-WEB-001", "PACS-WEB-002", "PACS-WEB-003", "PACS-WEB-005")
             return [(rule, "pass", detail) for rule in rules]
         return [self._unauthenticated(), self._plaintext(), self._default_credentials(), self._dicomweb()]
 
     def _unauthenticated(self) -> tuple[str, str, str]:
         answers = {p: a for p, a in self.answers.items() if p in REST_RESOURCES}
-        leaks = [f"GET {path} answered {a['status']} with {a['count']} entries"
-                 for path, a in answers.items() if a["status"] == 200 and a["count"] is not None]
+        leaks = [f"GET {path} answered 200 with {_size(a)}"
+                 for path, a in answers.items() if a["status"] == 200 and a["count"] != "not a list"]
         if leaks:
             return ("PACS-WEB-001", "fail", "without credentials: " + "; ".join(leaks))
+        unseen = [f"GET {path}: {why}" for path, why in self.failures.items() if path in REST_RESOURCES]
+        unseen += [f"GET {path} answered 200 with something that is not a JSON list: cannot tell "
+                   "what it holds" for path, a in answers.items() if a["status"] == 200]
+        if unseen:
+            return ("PACS-WEB-001", "error", "the port accepted TCP but gave no usable answer: "
+                    + "; ".join(unseen))
         statuses = ", ".join(f"{p} {a['status']}" for p, a in answers.items())
         return ("PACS-WEB-001", "pass", f"without credentials: {statuses}")
 
@@ -80,7 +94,13 @@ class WebResult:
         if self.default_user_accepted:
             return ("PACS-WEB-003", "fail", f"the default credential of user '{self.default_user_accepted}' "
                     f"is accepted (GET {CREDENTIAL_RESOURCE} 200 with it)")
+        if self.credential_failure:
+            return ("PACS-WEB-003", "error", f"{self.credentials_tried} default credential(s) tried, "
+                    f"then no usable answer: {self.credential_failure}")
         if not self.credentials_tried:
+            if self.failures:
+                return ("PACS-WEB-003", "error", "no resource could be read to see whether it asks for "
+                        f"credentials ({'; '.join(self.failures.values())})")
             return ("PACS-WEB-003", "skipped", "no resource asked for credentials (see PACS-WEB-001)")
         return ("PACS-WEB-003", "pass",
                 f"{self.credentials_tried} default credential(s) tried, none accepted")
@@ -88,10 +108,11 @@ class WebResult:
     def _dicomweb(self) -> tuple[str, str, str]:
         answer = self.answers.get(QIDO_STUDIES)
         if answer is None:
-            return ("PACS-WEB-005", "error", f"GET {QIDO_STUDIES} got no answer")
+            why = self.failures.get(QIDO_STUDIES, "not asked")
+            return ("PACS-WEB-005", "error", f"GET {QIDO_STUDIES} got no usable answer: {why}")
         if answer["status"] == 200:
-            count = ("an answer that is not a JSON list" if answer["count"] is None
-                     else f"{answer['count']} studies")
+            count = ("an answer that is not a JSON list" if answer["count"] == "not a list"
+                     else _size(answer).replace("entries", "studies"))
             return ("PACS-WEB-005", "fail", f"QIDO-RS GET {QIDO_STUDIES} answered 200 without credentials "
                     f"with {count}")
         if answer["status"] == 404:
@@ -99,6 +120,9 @@ class WebResult:
         return ("PACS-WEB-005", "pass", f"QIDO-RS without credentials: {answer['status']}")
 
     def _plaintext(self) -> tuple[str, str, str]:
+        if not self.answers:
+            return ("PACS-WEB-002", "error", "the port accepted TCP but no request got an answer: "
+                    + "; ".join(self.failures.values()))
         if self.scheme == "https":
             return ("PACS-WEB-002", "pass", "served over HTTPS")
         if self.source_address in LOCAL_SOURCES:
@@ -110,27 +134,48 @@ class WebResult:
                 f"plaintext HTTP answered {first['status']} to non-local source {self.source_address}")
 
 
+def _size(answer: dict[str, Any]) -> str:
+    """How much a 200 answer held: its number of entries, or that it was larger than the read cap."""
+    if answer["count"] == "over cap":
+        return f"more than {MAX_BODY_BYTES} bytes (not read further)"
+    return f"{answer['count']} entries"
+
+
 def inspect(url: str, timeout: float, bind_address: str | None = None) -> WebResult:
-    """GET the patient-listing resources under ``url`` without credentials."""
+    """GET the patient-listing resources under ``url`` without credentials. The port is open when a
+    TCP connection to it succeeds; every request after that either answers or is a failure."""
     parts = urlsplit(url)
     scheme = parts.scheme
     port = parts.port or (443 if scheme == "https" else 80)
     result = WebResult(scheme, parts.hostname or "", port)
+    try:
+        with tlsprobe.connect(result.host, port, timeout, bind_address) as sock:
+            result.source_address = sock.getsockname()[0]
+    except OSError as exc:
+        result.error = f"TCP connect failed: {_describe(exc)}"
+        return result
+    result.reachable = True
     base = parts.path.rstrip("/")
     for path in PATIENT_RESOURCES:
         try:
             status, body, source = _get_or_plaintext(result, base + path, timeout, bind_address)
         except (OSError, http.client.HTTPException) as exc:
-            result.error = str(exc) or exc.__class__.__name__
-            if not result.reachable:
-                return result
+            result.failures[path] = _describe(exc)
             continue
-        result.reachable = True
         result.source_address = source
         result.answers[path] = {"status": status, "count": _count(body) if status == 200 else None}
     if any(a["status"] == 401 for a in result.answers.values()):
         _try_default_credentials(result, base, timeout, bind_address)
     return result
+
+
+def _describe(exc: BaseException) -> str:
+    """Short text for a failed request (the OpenSSL reason of a TLS failure, a timeout as such)."""
+    if isinstance(exc, ssl.SSLError) and exc.reason:
+        return f"TLS {exc.reason}"
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return "timed out"
+    return str(exc) or exc.__class__.__name__
 
 
 def _try_default_credentials(result: WebResult, base: str, timeout: float,
@@ -141,7 +186,8 @@ def _try_default_credentials(result: WebResult, base: str, timeout: float,
         try:
             status, _body, _source = _get(result, base + CREDENTIAL_RESOURCE, timeout, bind_address,
                                           {"Authorization": f"Basic {token}"})
-        except (OSError, http.client.HTTPException):
+        except (OSError, http.client.HTTPException) as exc:
+            result.credential_failure = _describe(exc)
             return
         result.credentials_tried += 1
         if status == 200:
@@ -151,14 +197,20 @@ def _try_default_credentials(result: WebResult, base: str, timeout: float,
 
 def _get_or_plaintext(result: WebResult, path: str, timeout: float,
                       bind_address: str | None) -> tuple[int, bytes, str]:
-    """``_get``; when HTTPS was asked for and the port answers plaintext, probe what is served."""
+    """``_get``; when HTTPS was asked for and the port answers plaintext HTTP, probe what is served
+    (the scheme becomes http only once a plaintext request got an HTTP answer)."""
     try:
         return _get(result, path, timeout, bind_address)
     except ssl.SSLError as exc:
-        if result.reachable or result.scheme != "https" or "WRONG_VERSION_NUMBER" not in str(exc).upper():
+        if result.answers or result.scheme != "https" or "WRONG_VERSION_NUMBER" not in str(exc).upper():
             raise
+        first = exc
     result.scheme = "http"
-    return _get(result, path, timeout, bind_address)
+    try:
+        return _get(result, path, timeout, bind_address)
+    except (OSError, http.client.HTTPException):
+        result.scheme = "https"
+        raise first from None
 
 
 def _get(result: WebResult, path: str, timeout: float, bind_address: str | None,
@@ -176,9 +228,8 @@ def _get_once(result: WebResult, path: str, timeout: float, bind_address: str | 
     source = (bind_address, 0) if bind_address else None
     conn: http.client.HTTPConnection
     if result.scheme == "https":
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
+        # as an attacker's client would: any version and suite the server may still take
+        context = tlsprobe.any_version_context()
         conn = http.client.HTTPSConnection(result.host, result.port, timeout=timeout,
                                            source_address=source, context=context)
     else:
@@ -189,7 +240,7 @@ def _get_once(result: WebResult, path: str, timeout: float, bind_address: str | 
         conn.request("GET", path, headers={"Accept": "application/json", **(headers or {})})
         local = conn.sock.getsockname()[0] if conn.sock else ""
         response = conn.getresponse()
-        return response.status, response.read(MAX_BODY_BYTES), local
+        return response.status, response.read(MAX_BODY_BYTES + 1), local
     finally:
         conn.close()
 
@@ -204,10 +255,10 @@ def _registered_connection(address: tuple[str, int], timeout: float | None = Non
     return sock
 
 
-def _count(body: bytes) -> int | None:
-    """Number of entries in a JSON list answer; None when the answer is not a JSON list."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None
-    return len(data) if isinstance(data, list) else None
+def _count(body: bytes) -> int | str:
+    """Number of entries in a JSON list answer; "over cap" when more than MAX_BODY_BYTES came (the
+    rest is not read), "not a list" when the answer is not a JSON list (or nests too deep to parse)."""
+    if len(body) > MAX_BODY_BYTES:
+        return "over cap"
+    data = jsonc.loads_bounded(body)
+    return len(data) if isinstance(data, list) else "not a list"

@@ -24,7 +24,7 @@ LOG = logging.getLogger(__name__)
 NETWORK_CHECKS = 11 + association.LEAST_PRIVILEGE_CHECKS
 # One timeout per web request (the resources read without credentials and each default credential),
 # and two per HTTPS handshake of PACS-WEB-004 (each may take two attempts).
-WEB_CHECKS = (len(webprobe.PATIENT_RESOURCES) + len(webprobe.DEFAULT_CREDENTIALS)
+WEB_CHECKS = (1 + len(webprobe.PATIENT_RESOURCES) + len(webprobe.DEFAULT_CREDENTIALS)
               + 2 * web.TLS_HANDSHAKES)
 DEADLINE_MARGIN = 2.0
 # What a child process gets beyond its share's deadlines to report (pickling, exit).
@@ -38,7 +38,7 @@ def default_deadline(target: Target) -> float:
     """The most a probe of ``target`` may take: ``timeout`` for each network check (NETWORK_CHECKS,
     WEB_CHECKS more with a web URL), plus 2 s. Each step has a bound of its own too, so one
     stalling exchange cannot use up the whole of it."""
-    checks = NETWORK_CHECKS + (WEB_CHECKS if target.web_url else 0)
+    checks = NETWORK_CHECKS + (WEB_CHECKS if target.web_url else 0) + len(target.other_ports)
     return target.timeout * checks + DEADLINE_MARGIN
 
 
@@ -197,9 +197,12 @@ def _stopped_at_deadline(result: Result, limit: float) -> Result:
 
 
 def verdict(result: Result, where: str) -> str:
-    """fail on any finding; pass only when the run could have seen a weakness and did not."""
+    """fail on any finding; inconclusive when any check could not observe what it judges (an error);
+    pass only when the run could have seen a weakness and did not."""
     if result.findings:
         return "fail"
+    if any(check["status"] == "error" for check in result.checks.values()):
+        return "inconclusive"
     if where == "outside":
         return "pass"
     control = result.checks.get("positive_control", {})

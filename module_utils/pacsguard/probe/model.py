@@ -38,6 +38,9 @@ class Target:
     position: str = "inside"
     peers: tuple[dict[str, Any], ...] = ()
     deadline: float = 0.0
+    # every other TCP port the node serves (a TLS front's local back end, a plaintext port): from an
+    # outside position each must refuse TCP too (PACS-FW-001)
+    other_ports: tuple[int, ...] = ()
 
     def validate(self) -> None:
         """Raise ProbeInputError naming the first unusable argument."""
@@ -48,8 +51,9 @@ class Target:
             ok, reason = validate_ae_title(value)
             if not ok:
                 raise ProbeInputError(f"{name} {value!r} {reason}")
-        if not 1 <= self.port <= 65535:
-            raise ProbeInputError(f"port {self.port} is not a TCP port (1-65535)")
+        for port in (self.port, *self.other_ports):
+            if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+                raise ProbeInputError(f"port {port!r} is not a TCP port (1-65535)")
         if not self.timeout > 0:
             raise ProbeInputError(f"timeout {self.timeout} must be a positive number of seconds")
         if not self.deadline >= 0:
@@ -112,6 +116,8 @@ class Run:
         self.rogue = rogue
         self.plain = Transport(target.host, target.port, target.timeout, target.bind_address)
         self.secure = self.plain
+        # the TLS 1.2 handshake of the version measurement (PACS-TLS-004 builds on it)
+        self.tls12 = tlsprobe.Handshake(False, detail="not measured")
         self.calling = target.calling_ae_title
         self.foreign = target.foreign_ae_title
         try:

@@ -34,22 +34,45 @@ def reach(run: Run) -> bool:
 
 
 def check(run: Run) -> None:
-    """PACS-FW-001 from an outside position: any open DICOM or web port is a finding."""
+    """PACS-FW-001 from an outside position: a TCP connection to any port the node serves (its DICOM
+    port, its web port, every other port given, such as a TLS front's local back end) is a finding;
+    only a refused or unanswered connection counts as closed."""
     target, result = run.target, run.result
     if target.position != "outside":
         result.skip(RULES, "probe runs from an allowed position")
         return
-    open_ports = []
-    if result.endpoint["reachable"]:
-        open_ports.append(f"DICOM {target.host}:{target.port}")
+    ports = {target.port: "DICOM"}
     web = result.endpoint.get("web")
-    if web and web.get("reachable"):
-        open_ports.append(f"web {web['host']}:{web['port']}")
-    if open_ports:
-        result.fail("PACS-FW-001", "TCP connect from an outside position succeeded to "
-                                   + " and ".join(open_ports))
+    if web:
+        ports.setdefault(int(web["port"]), "web")
+    for port in target.other_ports:
+        ports.setdefault(int(port), "other")
+    opened, closed = [], []
+    for port, what in ports.items():
+        if what == "DICOM" and "reachable" in result.checks:
+            is_open = bool(result.endpoint["reachable"])
+            why = result.checks["reachable"]["detail"]
+        elif what == "web" and web is not None:
+            is_open, why = bool(web["reachable"]), f"web port: {web.get('error', '')}"
+        else:
+            is_open, why = _connects(run, port)
+        (opened if is_open else closed).append(f"{what} {target.host}:{port}" + ("" if is_open else
+                                                                                 f" ({why})"))
+    if opened:
+        result.fail("PACS-FW-001", "TCP connect from an outside position succeeded to " + " and ".join(opened))
     else:
-        result.check("PACS-FW-001", "pass", "no PACS port answered from an outside position")
+        result.check("PACS-FW-001", "pass", "no port of the node accepted TCP from an outside position: "
+                                            + "; ".join(closed))
+
+
+def _connects(run: Run, port: int) -> tuple[bool, str]:
+    """Whether a TCP connection to ``port`` succeeds, and why not."""
+    target = run.target
+    try:
+        with tlsprobe.connect(target.host, port, target.timeout, target.bind_address):
+            return True, "connected"
+    except OSError as exc:
+        return False, _oserror_text(exc)
 
 
 def _oserror_text(exc: OSError) -> str:

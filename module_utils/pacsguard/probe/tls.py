@@ -55,29 +55,48 @@ def tls_endpoint(run: Run, rogue_plain: Outcome, detection: tlsprobe.Handshake) 
 
 
 def _versions(run: Run) -> None:
-    """PACS-TLS-002: which protocol versions the server completes a handshake with."""
-    accepted = [name for name, version in tlsprobe.TLS_VERSIONS.items()
-                if handshake(run, version).accepted]
+    """PACS-TLS-002: which protocol versions the server completes a handshake with. A legacy
+    version the server neither accepted nor refused (a reset, silence) leaves the rule unjudged."""
+    shakes = {name: handshake(run, version) for name, version in tlsprobe.TLS_VERSIONS.items()}
+    accepted = [name for name, shake in shakes.items() if shake.accepted]
     run.result.endpoint["tls_versions_accepted"] = accepted
     legacy = [version for version in accepted if version in LEGACY_VERSIONS]
+    unseen = unobserved({name: shakes[name] for name in LEGACY_VERSIONS})
     if legacy:
         run.result.fail("PACS-TLS-002", f"TLS handshake completed with {' and '.join(legacy)}")
+    elif unseen:
+        run.result.check("PACS-TLS-002", "error", f"neither accepted nor refused: {unseen}")
     else:
-        run.result.check("PACS-TLS-002", "pass", f"accepted: {', '.join(accepted) or 'none'}")
+        run.result.check("PACS-TLS-002", "pass", f"accepted: {', '.join(accepted) or 'none'}; "
+                                                 f"{' and '.join(LEGACY_VERSIONS)} refused by alert")
+    run.tls12 = shakes["TLSv1.2"]
+
+
+def unobserved(shakes: dict[str, tlsprobe.Handshake]) -> str:
+    """The handshakes that were neither accepted nor refused, and what happened to each ('' when
+    every one was observed)."""
+    return "; ".join(f"{name} handshake: {shake.detail or 'no answer'}" for name, shake in shakes.items()
+                     if not shake.accepted and not shake.refused)
 
 
 def _suites(run: Run) -> None:
     """PACS-TLS-004: a TLS 1.2 handshake offering only suites outside the profile must fail."""
-    if "TLSv1.2" not in run.result.endpoint["tls_versions_accepted"]:
-        run.result.check("PACS-TLS-004", "pass", "TLS 1.2 not accepted; TLS 1.3 suites are AEAD")
+    if not run.tls12.accepted:
+        if run.tls12.refused:
+            run.result.check("PACS-TLS-004", "pass", "TLS 1.2 refused; TLS 1.3 suites are AEAD")
+        else:
+            run.result.check("PACS-TLS-004", "error", unobserved({"TLSv1.2": run.tls12}))
         return
     shake = handshake(run, tlsprobe.TLS_VERSIONS["TLSv1.2"], tlsprobe.NON_BCP195_CIPHER_STRING)
     if shake.accepted:
         run.result.fail("PACS-TLS-004", f"TLS 1.2 handshake agreed on {shake.cipher or 'a suite'} "
                                         "with only non-BCP 195 suites offered")
-    else:
+    elif shake.refused:
         run.result.check("PACS-TLS-004", "pass",
                          f"TLS 1.2 with only non-BCP 195 suites offered refused ({shake.detail})")
+    else:
+        run.result.check("PACS-TLS-004", "error", "TLS 1.2 with only non-BCP 195 suites offered: "
+                                                  f"neither accepted nor refused ({shake.detail})")
 
 
 def _certificate(run: Run, detection: tlsprobe.Handshake) -> None:
@@ -118,5 +137,8 @@ def _client_auth(run: Run) -> None:
         run.fingerprint(outcome)
         if outcome.answered:
             run.result.fail(rule_id, f"TLS session {what}: {outcome.evidence()}")
-        else:
+        elif outcome.tls_refusal:
             run.result.check(rule_id, "pass", f"TLS session {what} refused ({outcome.detail})")
+        else:
+            run.result.check(rule_id, "error", f"TLS session {what}: no DICOM answer and no TLS "
+                                               f"refusal ({outcome.detail})")

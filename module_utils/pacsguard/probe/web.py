@@ -9,6 +9,7 @@ from __future__ import annotations
 from .. import tlsprobe, webprobe
 from ..tlsfacts import LEGACY_VERSIONS
 from .model import Run
+from .tls import unobserved
 
 RULES = ("PACS-WEB-001", "PACS-WEB-002", "PACS-WEB-003", "PACS-WEB-004", "PACS-WEB-005")
 # Handshakes PACS-WEB-004 makes at most: one per protocol version, and one offering only suites
@@ -34,9 +35,11 @@ def check(run: Run) -> None:
 
 
 def _tls(run: Run, web: webprobe.WebResult) -> None:
-    """PACS-WEB-004: TLS 1.0/1.1, or a TLS 1.2 suite that is not forward-secret AEAD, accepted."""
+    """PACS-WEB-004: TLS 1.0/1.1, or a TLS 1.2 suite that is not forward-secret AEAD, accepted. Judged
+    by handshakes alone, whatever the HTTP requests got: a port that speaks only TLS 1.0 fails it even
+    though no request of ours got an answer."""
     if not web.reachable:
-        run.result.check("PACS-WEB-004", "pass", f"web port not reachable: {web.error}")
+        run.result.check("PACS-WEB-004", "pass", f"web port closed: {web.error}")
         return
     if web.scheme != "https":
         run.result.check("PACS-WEB-004", "skipped", "the web port speaks plaintext HTTP (PACS-WEB-002)")
@@ -47,17 +50,26 @@ def _tls(run: Run, web: webprobe.WebResult) -> None:
         return tlsprobe.handshake(web.host, web.port, target.timeout, target.bind_address,
                                   tlsprobe.TLS_VERSIONS[version], ciphers)
 
-    accepted = [name for name in tlsprobe.TLS_VERSIONS if shake(name).accepted]
-    web_summary = run.result.endpoint["web"]
-    web_summary["tls_versions_accepted"] = accepted
+    shakes = {name: shake(name) for name in tlsprobe.TLS_VERSIONS}
+    accepted = [name for name, result in shakes.items() if result.accepted]
+    run.result.endpoint["web"]["tls_versions_accepted"] = accepted
     problems = [f"TLS handshake completed with {name}" for name in accepted if name in LEGACY_VERSIONS]
+    unseen = [unobserved({name: result}) for name, result in shakes.items()
+              if name in (*LEGACY_VERSIONS, "TLSv1.2")]
     if "TLSv1.2" in accepted:
         suite = shake("TLSv1.2", tlsprobe.NON_AEAD_CIPHER_STRING)
         if suite.accepted:
             problems.append(f"TLS 1.2 handshake agreed on {suite.cipher or 'a suite'} with only suites "
                             "outside forward-secret AEAD offered")
+        unseen.append(unobserved({"TLSv1.2 with only non-AEAD suites": suite}))
+    unseen = [text for text in unseen if text]
     if problems:
         run.result.fail("PACS-WEB-004", "; ".join(problems))
+    elif not accepted:
+        run.result.check("PACS-WEB-004", "error", "the port accepted TCP but completed no TLS handshake: "
+                         + "; ".join(f"{n}: {r.detail}" for n, r in shakes.items()))
+    elif unseen:
+        run.result.check("PACS-WEB-004", "error", "neither accepted nor refused: " + "; ".join(unseen))
     else:
-        run.result.check("PACS-WEB-004", "pass", f"accepted: {', '.join(accepted) or 'none'}; "
+        run.result.check("PACS-WEB-004", "pass", f"accepted: {', '.join(accepted)}; "
                                                  "TLS 1.2 only with forward-secret AEAD suites")
