@@ -126,6 +126,11 @@ class Transport:
     bind_address: str | None = None
     tls: ssl.SSLContext | None = None
     server_name: str | None = None
+    # wait up to REFUSAL_WAIT after the TLS handshake for the server's refusal before sending
+    # anything: under TLS 1.3 a server refuses a client certificate (or its absence) after the
+    # handshake, and a request sent before that alert arrives makes the server's close a reset
+    # that destroys the alert (seen with Orthanc), leaving nothing observed
+    await_refusal: bool = False
 
 
 def associate(
@@ -406,7 +411,27 @@ def _connect(transport: Transport) -> socket.socket:
         raise
     bounded.register(conn)
     conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if transport.await_refusal:
+        _await_refusal(conn, min(transport.timeout, REFUSAL_WAIT))
+        conn.settimeout(transport.timeout)
     return conn
+
+
+# How long a TLS session is watched for the server's refusal before the first request (a refusal
+# on loopback arrives in milliseconds; only a server that accepts the session costs the wait).
+REFUSAL_WAIT = 1.0
+
+
+def _await_refusal(conn: ssl.SSLSocket, wait: float) -> None:
+    """Read nothing for ``wait`` seconds: an alert raises ssl.SSLError (the refusal), an end of
+    stream or a byte before our request is an OSError (the server did not behave as DICOM)."""
+    conn.settimeout(wait)
+    try:
+        early = conn.recv(1)
+    except socket.timeout:  # noqa: UP041 - TimeoutError from Python 3.10 only, an OSError before
+        return  # the session stands
+    raise ConnectionError("the server closed the TLS session before any request" if not early
+                          else "the server sent data before any request")
 
 
 def _read_pdu(conn: socket.socket, deadline: float) -> tuple[int, bytes]:

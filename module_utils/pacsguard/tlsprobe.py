@@ -152,6 +152,12 @@ def client_context(
     return ctx
 
 
+def any_version_context() -> ssl.SSLContext:
+    """A client context that takes whatever the server still offers (TLS 1.0 up, any suite, no
+    verification): what an attacker's client would use to read a web API."""
+    return _measuring_context(None, None, False)
+
+
 def _measuring_context(
     version: ssl.TLSVersion | None,
     ciphers: str | None,

@@ -132,7 +132,7 @@ def _client_auth(run: Run) -> None:
         ("PACS-TLS-006", untrusted, "with a self-signed client certificate no CA vouches for"),
     ):
         transport = Transport(target.host, target.port, target.timeout, target.bind_address, context,
-                              target.tls_server_name)
+                              target.tls_server_name, await_refusal=True)
         outcome = associate(transport, calling, target.called_ae_title)
         run.fingerprint(outcome)
         if outcome.answered:
