@@ -105,6 +105,9 @@ class Outcome:
     dimse: dict[str, Any] = field(default_factory=dict)
     # the TLS alert by which the server refused the session, when that is how it ended
     tls_refusal: str = ""
+    # the first byte of the server's answer when it was not a PDU the probe reads (a TLS record type
+    # 0x15 or 0x16 when a TLS server answered plaintext, anything else is not DICOM nor TLS)
+    foreign_answer: int | None = None
 
     @property
     def answered(self) -> bool:
@@ -291,6 +294,9 @@ def _open_raw(transport: Transport, calling_ae: str, called_ae: str,
         outcome.kind = "timeout"
         outcome.detail = f"no A-ASSOCIATE answer within {transport.timeout:g} s"
         return outcome, _closed(conn)
+    except PduOverCap as exc:
+        outcome.detail = str(exc)
+        return outcome, _closed(conn)
     except (OSError, ssl.SSLError, ConnectionError) as exc:
         outcome.detail = "connection closed before any A-ASSOCIATE answer"
         _note_refusal(outcome, exc)
@@ -314,6 +320,7 @@ def _open_raw(transport: Transport, calling_ae: str, called_ae: str,
         outcome.detail = "A-ABORT from the peer before any A-ASSOCIATE answer"
     else:
         outcome.detail = f"answered with PDU type 0x{kind:02x}, not an A-ASSOCIATE answer"
+        outcome.foreign_answer = kind
     return outcome, _closed(conn)
 
 
@@ -443,8 +450,12 @@ def _read_pdu(conn: socket.socket, deadline: float) -> tuple[int, bytes]:
         if registry is not None:
             registry.note(f"the server announced a PDU of {length} bytes (the probe reads at most "
                           f"{MAX_PDU_BYTES})")
-        raise ConnectionError("PDU over the cap")
+        raise PduOverCap(f"the answer announced a PDU of {length} bytes, over the cap (not read)")
     return kind, pdu.recv_exactly(conn, length, deadline)
+
+
+class PduOverCap(ConnectionError):
+    """An answer announced a PDU larger than MAX_PDU_BYTES; it was not read."""
 
 
 def _release(conn: socket.socket, timeout: float) -> None:

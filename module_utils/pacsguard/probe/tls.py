@@ -44,14 +44,33 @@ def tls_endpoint(run: Run, rogue_plain: Outcome, detection: tlsprobe.Handshake) 
     target, endpoint = run.target, run.result.endpoint
     endpoint["transport"], endpoint["tls"] = "tls", True
     run.result.check("transport", "pass", "DICOM over TLS")
-    run.result.check("PACS-TLS-001", "pass",
-                     f"plaintext A-ASSOCIATE-RQ got no DICOM answer ({rogue_plain.detail})")
+    if _refused_plaintext(rogue_plain):
+        run.result.check("PACS-TLS-001", "pass",
+                         f"plaintext A-ASSOCIATE-RQ got no DICOM answer ({rogue_plain.detail})")
+    else:
+        run.result.check("PACS-TLS-001", "error", "plaintext A-ASSOCIATE-RQ: the port neither answered "
+                                                  f"DICOM nor ended the connection ({rogue_plain.detail})")
     _versions(run)
     _suites(run)
     _certificate(run, detection)
     _client_auth(run)
     run.secure = Transport(target.host, target.port, target.timeout, target.bind_address,
                            run.tls_context, target.tls_server_name)
+
+
+# TLS record types (RFC 8446 5.1) a TLS server may answer a plaintext request with: alert, handshake.
+_TLS_RECORDS = (0x15, 0x16)
+
+
+def _refused_plaintext(outcome: Outcome) -> bool:
+    """A TLS port seen to refuse a plaintext association: it closed or reset the connection (DCMTK
+    and Orthanc reset it), or answered with a TLS record. Silence, or bytes that are neither DICOM
+    nor TLS, observed no refusal."""
+    if outcome.kind in ("timeout", "unreachable"):
+        return False
+    if outcome.foreign_answer is not None:
+        return outcome.foreign_answer in _TLS_RECORDS
+    return outcome.kind == "aborted" and outcome.detail.startswith("connection closed")
 
 
 def _versions(run: Run) -> None:
@@ -67,8 +86,7 @@ def _versions(run: Run) -> None:
     elif unseen:
         run.result.check("PACS-TLS-002", "error", f"neither accepted nor refused: {unseen}")
     else:
-        run.result.check("PACS-TLS-002", "pass", f"accepted: {', '.join(accepted) or 'none'}; "
-                                                 f"{' and '.join(LEGACY_VERSIONS)} refused by alert")
+        run.result.check("PACS-TLS-002", "pass", f"{' and '.join(LEGACY_VERSIONS)} refused by alert")
     run.tls12 = shakes["TLSv1.2"]
 
 

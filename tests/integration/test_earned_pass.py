@@ -1,0 +1,79 @@
+"""A PASS must be earned: for every step of a probe run against a hardened server, a server that
+misbehaves at that step (accepts TCP, then resets, sends a TLS alert, stalls, floods or answers
+garbage) may turn a check into `error` or `fail`, never into a `pass` that the hardened server's own
+answer did not give.
+
+The hardened server is real Orthanc (every DicomAlwaysAllow* off, called AE and modality host
+checked, DICOM TLS 1.3 with client certificates required, REST with authentication), put behind a
+relay (lab/misbehave.py) that pipes every connection to it but the one numbered ``step``. A check
+that still passes must pass on the same evidence as in the clean run (its detail, with the random AE
+titles, the relay's ports and the name of a refusing TLS alert set aside): a refusal by another alert
+is still a refusal, a refusal that the misbehaviour took away is not.
+"""
+
+from __future__ import annotations
+
+import re
+
+import misbehave
+import pytest
+
+from pacsguard.probe import Target, probe
+
+from .conftest import HARDENED, tls_args
+
+pytestmark = pytest.mark.integration
+TIMEOUT = 0.5
+
+
+@pytest.fixture(scope="module")
+def hardened(servers, workdir, tls_settings):
+    import pacslab
+
+    return servers("orthanc-earned-pass", lambda: pacslab.start_orthanc(
+        workdir, "orthanc-earned-pass", {**HARDENED, **tls_settings}, openssl_policy="TLSv1.3"))
+
+
+def _backends(server) -> dict[str, tuple[str, int]]:
+    return {"dicom": ("127.0.0.1", server.port), "web": ("127.0.0.1", int(server.web_url.rsplit(":", 1)[1]))}
+
+
+def _probe(server, pki, mode: str | None = None, step: int = -1) -> tuple[dict, list[str]]:
+    relay = misbehave.Relay(_backends(server), mode, step).start()
+    try:
+        result = probe(Target(host="127.0.0.1", port=relay.ports["dicom"], called_ae_title=server.ae_title,
+                              calling_ae_title="CT01", foreign_ae_title="RWS1", timeout=TIMEOUT,
+                              web_url=f"http://127.0.0.1:{relay.ports['web']}", **tls_args(pki)))
+    finally:
+        relay.stop()
+    return result.as_dict(), relay.seen
+
+
+def _evidence(detail: str) -> str:
+    detail = re.sub(r"PG[A-Z]+[0-9A-F]{8}", "PG*", detail)
+    detail = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:*", detail)
+    return re.sub(r"\b[A-Z0-9]+_ALERT_[A-Z_]+", "ALERT", detail)
+
+
+@pytest.fixture(scope="module")
+def clean(hardened, pki):
+    result, seen = _probe(hardened, pki)
+    assert result["verdict"] == "pass", result["checks"]
+    assert seen.count("dicom") > 10 and seen.count("web") >= 4, seen
+    return result, len(seen)
+
+
+@pytest.mark.parametrize("mode", misbehave.MODES)
+def test_no_misbehaving_step_turns_into_a_pass(hardened, pki, clean, mode):
+    reference, steps = clean
+    passed = {name: _evidence(c["detail"]) for name, c in reference["checks"].items() if c["status"] == "pass"}
+    unearned, changed = [], 0
+    for step in range(steps):
+        result, _seen = _probe(hardened, pki, mode, step)
+        for name, check in result["checks"].items():
+            if check["status"] == "pass" and passed.get(name) != _evidence(check["detail"]):
+                unearned.append((step, name, check["detail"]))
+        changed += result["verdict"] != "pass"
+    assert not unearned, unearned
+    # the relay really broke the run: most steps leave the node inconclusive or failing
+    assert changed >= steps // 2, (mode, changed, steps)
