@@ -13,14 +13,18 @@ is still a refusal, a refusal that the misbehaviour took away is not.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import socket
 
 import misbehave
+import pacslab
 import pytest
 
+from pacsguard import webprobe
 from pacsguard.probe import Target, probe
 
-from .conftest import HARDENED, tls_args
+from .conftest import HARDENED, run_probe, tls_args
 
 pytestmark = pytest.mark.integration
 TIMEOUT = 0.5
@@ -28,8 +32,6 @@ TIMEOUT = 0.5
 
 @pytest.fixture(scope="module")
 def hardened(servers, workdir, tls_settings):
-    import pacslab
-
     return servers("orthanc-earned-pass", lambda: pacslab.start_orthanc(
         workdir, "orthanc-earned-pass", {**HARDENED, **tls_settings}, openssl_policy="TLSv1.3"))
 
@@ -77,3 +79,52 @@ def test_no_misbehaving_step_turns_into_a_pass(hardened, pki, clean, mode):
     assert not unearned, unearned
     # the relay really broke the run: most steps leave the node inconclusive or failing
     assert changed >= steps // 2, (mode, changed, steps)
+
+
+def _big_patients(conn, stop):
+    """An HTTP server whose patient list is larger than the probe reads (about 6 MiB of IDs)."""
+    conn.recv(65536)
+    body = b"[" + b",".join(b'"%040d"' % i for i in range(150_000)) + b"]"
+    with contextlib.suppress(OSError):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                     b"Connection: close\r\n\r\n" % len(body) + body)
+
+
+def test_an_answer_past_the_read_cap_is_a_finding_not_a_pass(servers):
+    """An open patient list larger than the read cap once counted as "not a JSON list" and passed."""
+    big = servers("web-big-answer", lambda: pacslab.serve_connections("big", "X", _big_patients))
+    closed = pacslab.Server("nothing", "NOTHING", pacslab.free_port())
+    result = run_probe(closed, web_url=f"http://127.0.0.1:{big.port}", timeout=2.0)
+    check = result["checks"]["PACS-WEB-001"]
+    assert check["status"] == "fail", check
+    assert f"more than {webprobe.MAX_BODY_BYTES} bytes" in check["detail"]
+
+
+def _listening():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    return sock
+
+
+def test_fw001_from_outside_judges_every_port_on_tcp_connect():
+    """From an outside position the DICOM port is closed, but the web port and a front's local back
+    end accept TCP (whatever they answer): each is PACS-FW-001. With every port closed it passes."""
+    web, backend = _listening(), _listening()
+    closed = pacslab.Server("closed", "ARCHIVE", pacslab.free_port())
+    try:
+        outside = {"position": "outside", "timeout": 1.0,
+                   "web_url": f"https://127.0.0.1:{web.getsockname()[1]}",
+                   "other_ports": (backend.getsockname()[1],)}
+        result = run_probe(closed, **outside)
+        check = result["checks"]["PACS-FW-001"]
+        assert check["status"] == "fail", check
+        assert f"web 127.0.0.1:{web.getsockname()[1]}" in check["detail"]
+        assert f"other 127.0.0.1:{backend.getsockname()[1]}" in check["detail"]
+        assert result["verdict"] == "fail"
+    finally:
+        web.close()
+        backend.close()
+    result = run_probe(closed, **outside)
+    assert result["checks"]["PACS-FW-001"]["status"] == "pass", result["checks"]["PACS-FW-001"]
+    assert result["verdict"] == "pass", result["checks"]

@@ -28,10 +28,15 @@ FRONT_TLS = {
                 "ciphersuites = " + ":".join(profile()["tls13_suites"]),
                 "options = CIPHER_SERVER_PREFERENCE", "options = NO_RENEGOTIATION"],
     "legacy": ["sslVersionMin = TLSv1", "ciphers = ALL:@SECLEVEL=0"],
+    # a front that speaks nothing but TLS 1.0 (a modern client's request gets a protocol alert)
+    "tls10": ["sslVersionMin = TLSv1", "sslVersionMax = TLSv1", "ciphers = ALL:@SECLEVEL=0"],
 }
+# A front that asks every client for a certificate from the site's CA (admins' browsers).
+CLIENT_CERTIFICATE = ["verifyChain = yes", "requireCert = yes"]
 
 
-def _front(workdir: Path, name: str, pki: dict[str, str], backend: pacslab.Server, tls: str):
+def _front(workdir: Path, name: str, pki: dict[str, str], backend: pacslab.Server, tls: str,
+           client_certificate: bool = False):
     """stunnel in the foreground: HTTPS on a free loopback port, plaintext to Orthanc's web port."""
     port = pacslab.free_port()
     backend_port = int(backend.web_url.rsplit(":", 1)[1])
@@ -39,7 +44,8 @@ def _front(workdir: Path, name: str, pki: dict[str, str], backend: pacslab.Serve
     config.write_text("\n".join([
         "foreground = yes", "pid =", "syslog = no", "debug = warning", "[web]",
         f"accept = 127.0.0.1:{port}", f"connect = 127.0.0.1:{backend_port}",
-        f"cert = {pki['server_cert']}", f"key = {pki['server_key']}", *FRONT_TLS[tls]]) + "\n")
+        f"cert = {pki['server_cert']}", f"key = {pki['server_key']}", *FRONT_TLS[tls],
+        *([f"CAfile = {pki['ca_cert']}", *CLIENT_CERTIFICATE] if client_certificate else [])]) + "\n")
     process = subprocess.Popen(["stunnel4", str(config)], stdin=subprocess.DEVNULL,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     pacslab.wait_for_port("127.0.0.1", port, time.monotonic() + 10, process)
@@ -59,8 +65,11 @@ def fronted(servers, workdir, pki):
     locked = servers("orthanc-front-locked", lambda: start(
         "orthanc-front-locked", HARDENED, ("admin", "lab-only-password")))
     fronts = [_front(workdir, "front-legacy", pki, opened, "legacy"),
-              _front(workdir, "front-project", pki, locked, "project")]
-    yield {"legacy": (opened, fronts[0][1]), "project": (locked, fronts[1][1])}
+              _front(workdir, "front-project", pki, locked, "project"),
+              _front(workdir, "front-tls10", pki, opened, "tls10"),
+              _front(workdir, "front-client-cert", pki, opened, "project", client_certificate=True)]
+    yield {"legacy": (opened, fronts[0][1]), "project": (locked, fronts[1][1]),
+           "tls10": (opened, fronts[2][1]), "client-cert": (opened, fronts[3][1])}
     for process, _url in fronts:
         process.terminate()
         process.wait(10)
@@ -85,3 +94,27 @@ def test_hardened_orthanc_behind_the_project_front_passes_every_web_rule(fronted
     assert result["checks"]["PACS-WEB-005"]["detail"] == "QIDO-RS without credentials: 401"
     assert "none accepted" in result["checks"]["PACS-WEB-003"]["detail"]
     assert not {f["id"] for f in result["findings"]} & set(WEB_RULES)
+
+
+def test_open_orthanc_behind_a_tls10_only_front_is_flagged_not_unreachable(fronted):
+    """The port answers a modern request with a protocol alert: the rules once judged it "not
+    reachable" and passed. The web TLS rule fails on its handshakes, and the patient list is read as
+    an attacker's client would, over TLS 1.0."""
+    server, url = fronted["tls10"]
+    result = run_probe(server, web_url=url)
+    assert status(result, "PACS-WEB-004") == "fail", result["checks"]["PACS-WEB-004"]
+    assert "TLSv1.0" in result["checks"]["PACS-WEB-004"]["detail"]
+    assert status(result, "PACS-WEB-001") == "fail", result["checks"]["PACS-WEB-001"]
+    assert result["verdict"] == "fail"
+
+
+def test_a_front_that_wants_a_client_certificate_is_not_a_pass_without_one(fronted):
+    """The probe holds no admin certificate: it cannot see what the REST API would give, so the
+    rules that need an answer are errors (the node is inconclusive), never passes; the front's own
+    TLS is still judged by handshakes."""
+    server, url = fronted["client-cert"]
+    result = run_probe(server, web_url=url)
+    for rule in ("PACS-WEB-001", "PACS-WEB-002", "PACS-WEB-003", "PACS-WEB-005"):
+        assert status(result, rule) == "error", (rule, result["checks"][rule])
+    assert status(result, "PACS-WEB-004") == "pass", result["checks"]["PACS-WEB-004"]
+    assert result["verdict"] != "pass"
