@@ -116,7 +116,7 @@ def inventory(addresses: dict[str, str], pki: dict[str, str]) -> dict:
     # dcmqrscp answers C-FIND, C-GET and C-MOVE from every listed peer (no per-service grant): the
     # site accepts that for a year, as it would until it splits its peers over AE titles.
     waiver = {"rule": "PACS-NET-007", "reason": "dcmqrscp grants query and retrieve to every listed peer",
-              "expires": (datetime.date.today() + datetime.timedelta(days=365)).isoformat()}
+              "expires": (datetime.date.today() + datetime.timedelta(days=89)).isoformat()}
     dcmqrscp = {
         **shared, "pacs_product": "dcmqrscp", "pacs_ae_title": "ARCHIVE1",
         "pacs_dcmqrscp_verify_vantage": MODALITY, "pacs_address": addresses[ARCHIVE],

@@ -29,7 +29,9 @@ options:
       - "C(waivers) is a list of C(rule) (a rule ID), C(reason) and C(expires) (a date): a finding of
         that rule on that host is reported as waived, with its reason, and does not fail the gate
         until the expiry date; from then on it counts again, and the summary says the waiver ran out.
-        A waiver without a reason or an end date is refused, and no report is written."
+        A waiver without a reason that says why (3 words, 15 characters), without an end date, with
+        an end further than O(waiver_max_days) away, or of a critical rule while
+        O(waivers_critical_allowed) is false, is refused, and no report is written."
     type: dict
     required: true
   probes:
@@ -65,6 +67,14 @@ options:
     description: The gate also fails when a host's audit was inconclusive or could not run.
     type: bool
     default: true
+  waiver_max_days:
+    description: The longest term of a waiver, in days from the run (the site's policy).
+    type: int
+    default: 90
+  waivers_critical_allowed:
+    description: Whether a finding of a critical rule may be waived at all.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -94,7 +104,9 @@ summary:
   returned: always
   type: dict
   sample: {"hosts": 3, "findings": 9, "gating_findings": 6, "waived_findings": 1,
-           "expired_waivers": [], "gate": "fail"}
+           "expired_waivers": [], "active_waivers": [{"host": "archive1", "rule": "PACS-NET-007",
+           "reason": "dcmqrscp grants retrieve to every listed peer", "expires": "2027-02-01",
+           "days_left": 60, "findings": 1}], "gate": "fail"}
 summary_lines:
   description: A short fixed-width table, one line per host, and the gate decision.
   returned: always
@@ -107,6 +119,7 @@ paths:
   sample: {"json": "reports/pacsguard-audit.json", "junit": "reports/pacsguard-audit.junit.xml"}
 """
 
+import datetime
 import os
 import traceback
 
@@ -119,6 +132,7 @@ try:
         summary_lines,
         write_reports,
     )
+    from ansible.module_utils.pacsguard.waivers import Limits
     from ansible.module_utils.pacsguard.waivers import parse as parse_waivers
 except ImportError:
     REPORTS_IMPORT_ERROR: str | None = traceback.format_exc()
@@ -137,11 +151,17 @@ def main() -> None:
             "fail_on": {"type": "str", "default": "high",
                         "choices": ["info", "low", "medium", "high", "critical"]},
             "fail_on_inconclusive": {"type": "bool", "default": True},
+            "waiver_max_days": {"type": "int", "default": 90},
+            "waivers_critical_allowed": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )
     if REPORTS_IMPORT_ERROR:
         module.fail_json(msg="pacsguard module_utils not importable", exception=REPORTS_IMPORT_ERROR)
+    limits = Limits(module.params["waiver_max_days"], module.params["waivers_critical_allowed"])
+    if limits.check():
+        module.fail_json(msg=f"waiver_max_days: {limits.check()}")
+    today = datetime.datetime.now(datetime.timezone.utc).date()
     hosts = []
     problems = []
     for name, outcome in sorted(module.params["results"].items()):
@@ -155,9 +175,9 @@ def main() -> None:
         network = outcome.get("network", True) is not False
         error = outcome.get("error") or ("" if probe_result.get("checks") or not network else
                                          "no probe result (vantage unreachable or play aborted)")
-        waivers, errors = parse_waivers(outcome.get("waivers"), f"{name}: pacs_audit_waivers")
+        waivers, errors = parse_waivers(outcome.get("waivers"), f"{name}: pacs_audit_waivers", today, limits)
         problems += errors
-        hosts.append(host_entry(name, probe_result, error, waivers,
+        hosts.append(host_entry(name, probe_result, error, waivers, today,
                                 host_result=outcome.get("host") or {}, network=network))
     if problems:
         module.fail_json(msg="waivers are not valid, no report was written: " + "; ".join(problems))

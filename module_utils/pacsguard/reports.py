@@ -17,7 +17,7 @@ from typing import Any
 
 from .findings import RULES, SEVERITIES, at_or_above
 from .release import VERSION
-from .waivers import Waiver
+from .waivers import Waiver, days_left
 from .waivers import apply as apply_waivers
 
 SCHEMA = "pacsguard.audit/1"
@@ -92,6 +92,7 @@ def build_report(hosts: list[dict[str, Any]], fail_on: str, fail_on_inconclusive
             "waived_findings": len(waived),
             "expired_waivers": sorted({f"{host['name']} {f['id']}" for host in hosts
                                        for f in host["findings"] if f.get("waiver_expired")}),
+            "active_waivers": _active_waivers(hosts, now.date()),
             "inconclusive_hosts": unsure,
             "gate": "fail" if failed else "pass",
         },
@@ -169,6 +170,18 @@ def _case_name(check: str) -> str:
     return f"{check} {rule.title}" if rule else check.replace("_", " ")
 
 
+def _active_waivers(hosts: list[dict[str, Any]], today: datetime.date) -> list[dict[str, Any]]:
+    """Every waiver in force, per host, with its days left and how many findings it holds back."""
+    active = []
+    for host in hosts:
+        for waiver in host.get("waivers", []):
+            left = days_left(waiver, today)
+            if left > 0:
+                held = sum(1 for f in host["findings"] if (f.get("waived") or {}).get("rule") == waiver["rule"])
+                active.append({"host": host["name"], **waiver, "days_left": left, "findings": held})
+    return active
+
+
 def _gates(host: dict[str, Any], report: dict[str, Any]) -> str:
     """What the host means for the gate: 'blocks' (a finding at or above fail_on, or an
     inconclusive host when that fails the run) or 'ok' (its findings, if any, are below the gate
@@ -220,6 +233,10 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
                  f"{summary['gating_findings']} gating finding(s) of {summary['findings']}{waived}")
     for expired in summary["expired_waivers"]:
         lines.append(f"waiver expired, the finding counts again: {expired}")
+    for waiver in summary.get("active_waivers", []):
+        lines.append(f"waiver in force: {waiver['host']} {waiver['rule']}, {waiver['days_left']} day(s) left "
+                     f"(until {waiver['expires']}), {waiver['findings']} finding(s) held back: "
+                     f"{waiver['reason']}")
     return lines
 
 

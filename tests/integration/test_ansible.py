@@ -171,6 +171,7 @@ def test_a_waiver_holds_the_gate_until_it_expires(tmp_path, orthanc_hardened):
     run, reports = _playbook(tmp_path, {"plain": held})
     assert run.returncode == 0, run.stdout[-3000:]
     assert "1 waived" in run.stdout
+    assert "waiver in force: plain PACS-TLS-001, 30 day(s) left" in run.stdout
     document = json.loads((reports / "pacsguard-audit.json").read_text())
     finding = next(f for f in document["hosts"][0]["findings"] if f["id"] == "PACS-TLS-001")
     assert finding["waived"]["reason"] == waiver["reason"]
@@ -181,6 +182,13 @@ def test_a_waiver_holds_the_gate_until_it_expires(tmp_path, orthanc_hardened):
     broken = _node(orthanc_hardened, pacs_audit_waivers=[{"rule": "PACS-TLS-001"}])
     run, _ = _playbook(tmp_path, {"plain": broken})
     assert run.returncode != 0 and "a waiver needs a reason" in run.stdout
+    # a critical rule, a one-letter reason, no real end: each refused, and the gate is not spared
+    unbounded = _node(orthanc_hardened, pacs_audit_waivers=[
+        {"rule": "PACS-NET-001", "reason": "x", "expires": "9999-12-31"}])
+    run, _ = _playbook(tmp_path, {"plain": unbounded})
+    assert run.returncode != 0
+    for message in ("PACS-NET-001 is critical", "'x' does not say why", "a waiver runs at most 90 days"):
+        assert message in run.stdout, (message, run.stdout[-3000:])
 
 
 def test_audit_resolves_peers_that_refer_to_other_hosts(tmp_path, orthanc_hardened):

@@ -24,7 +24,7 @@ WEB_WAIVER = {"rule": "PACS-WEB-002", "reason": "web front planned in Q1 (change
 
 
 def _report(raw, today=TODAY, fail_on="high"):
-    parsed, errors = waivers.parse(raw, "node: pacs_audit_waivers")
+    parsed, errors = waivers.parse(raw, "node: pacs_audit_waivers", TODAY)
     assert errors == []
     return build_report([host_entry("node", PROBE, "", parsed, today)], fail_on, True)
 
@@ -56,13 +56,37 @@ def test_an_expired_waiver_brings_the_finding_back_by_itself():
 
 
 @pytest.mark.parametrize("raw, message", [
-    ([{"rule": "PACS-WEB-002", "reason": "x"}], "[0].expires: None is not a date"),
+    ([{"rule": "PACS-WEB-002", "reason": "front planned next quarter"}], "[0].expires: None is not a date"),
     ([{"rule": "PACS-WEB-002", "reason": " ", "expires": "2027-01-01"}],
      "[0].reason: a waiver needs a reason"),
     ([{"rule": "PACS-WEB-999", "reason": "x", "expires": "2027-01-01"}], "[0].rule: 'PACS-WEB-999' is not"),
+    ([{**WEB_WAIVER, "reason": "x"}], "[0].reason: 'x' does not say why"),
+    ([{**WEB_WAIVER, "reason": "accepted, fine"}], "does not say why"),
+    ([{**WEB_WAIVER, "expires": "9999-12-31"}], "is 2912112 days away; a waiver runs at most 90 days"),
+    ([{**WEB_WAIVER, "rule": "PACS-NET-001"}], "PACS-NET-001 is critical and this site does not waive"),
     ([{**WEB_WAIVER, "hosts": ["a"]}], "[0]: unknown field(s) hosts"),
     ({"rule": "PACS-WEB-002"}, "must be a list"),
 ])
 def test_a_waiver_without_rule_reason_or_end_is_refused(raw, message):
-    parsed, errors = waivers.parse(raw, "node: pacs_audit_waivers")
+    parsed, errors = waivers.parse(raw, "node: pacs_audit_waivers", TODAY)
     assert parsed == [] and any(message in error for error in errors), errors
+
+
+def test_a_site_sets_the_longest_term_and_may_allow_critical_waivers():
+    long = [{**WEB_WAIVER, "expires": "2027-11-01"}]
+    assert waivers.parse(long, "n", TODAY)[1]  # 339 days: over the default
+    parsed, errors = waivers.parse(long, "n", TODAY, waivers.Limits(max_days=365))
+    assert errors == [] and parsed[0].expires.isoformat() == "2027-11-01"
+    critical = [{**WEB_WAIVER, "rule": "PACS-WEB-001"}]
+    assert waivers.parse(critical, "n", TODAY, waivers.Limits(allow_critical=True)) [1] == []
+    assert waivers.Limits(max_days=0).check() and waivers.Limits(max_days=True).check()
+
+
+def test_the_summary_shows_every_waiver_in_force_with_its_days_left():
+    now = datetime.datetime(2026, 11, 27, 12, tzinfo=datetime.timezone.utc)
+    parsed, _errors = waivers.parse([WEB_WAIVER], "node: pacs_audit_waivers", TODAY)
+    report = build_report([host_entry("node", PROBE, "", parsed, TODAY)], "high", True, now)
+    assert report["summary"]["active_waivers"] == [{"host": "node", **WEB_WAIVER, "days_left": 65,
+                                                    "findings": 1}]
+    assert ("waiver in force: node PACS-WEB-002, 65 day(s) left (until 2027-01-31), 1 finding(s) held "
+            "back: web front planned in Q1 (change 4711)") in summary_lines(report)
