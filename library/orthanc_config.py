@@ -25,7 +25,11 @@ description:
     with O(backup) the previous version is kept next to it (a name Orthanc does not load).
   - "Before writing, the merged result is checked the way Orthanc checks it at start-up: with
     C(DicomTlsEnabled) true, the certificate, key and trusted-certificates files must exist."
-  - Secrets are masked in the diff and scrubbed from all output, O(settings) included -
+  - The diff shows the changed keys only, never a whole file, and prints a value only when its key
+    is on an allowlist of settings that are never secret (the allow flags, ports, AE titles, TLS
+    file paths and versions, modality entries field by field, user names); any other value shows as
+    C((value not shown)), and is scrubbed from verbose output, whatever its name.
+  - Secrets are also scrubbed from all output, O(settings) included -
     O(secret_settings), C(RegisteredUsers), any value under a key naming a password, secret, token
     or credential, the password of C(OrthancPeers) and DICOMweb server entries, and the password in
     a URL or C(HttpProxy).
@@ -78,7 +82,7 @@ attributes:
     description: Computes and reports the change and its diff; writes nothing.
   diff_mode:
     support: full
-    description: One before/after per changed file, secrets masked.
+    description: One before/after per changed file, of its changed keys only, values off the allowlist not shown.
 notes:
   - O(owner), O(group) and O(mode) apply to every file the module writes, so credentials can be made
     readable by the Orthanc service alone.
@@ -136,6 +140,7 @@ backups:
   sample: {/etc/orthanc/orthanc.json: /etc/orthanc/orthanc.json.1234.2026-11-26@15:00:00~}
 """
 
+import json
 import os
 from typing import Any
 
@@ -148,6 +153,7 @@ from ansible.module_utils.pacsguard.orthanc import (
     missing_tls_files,
     plan,
     secrets_in,
+    unprintable_strings,
 )
 
 ARGUMENT_SPEC: dict[str, Any] = {
@@ -171,11 +177,16 @@ def _apply_attributes(module: AnsibleModule, paths: list[str], changed: bool) ->
     return changed
 
 
+def _render(keys: dict[str, Any]) -> str:
+    """The changed keys of one file as the diff prints them (sorted JSON, one key per line)."""
+    return "".join(f"{json.dumps(key)}: {json.dumps(value, sort_keys=True)}\n" for key, value in keys.items())
+
+
 def _hide_secrets(module: AnsibleModule, wanted: dict[str, Any], files: dict[str, Any]) -> None:
-    """Every password found in the settings given or in the files read is scrubbed from all output
-    (Ansible's no_log values), whichever option carried it."""
+    """Every value the diff would not print, in the settings given, and every password found in the
+    files read, is scrubbed from all output (Ansible's no_log values), whichever option carried it."""
     for key, value in wanted.items():
-        module.no_log_values.update(secrets_in(key, value))
+        module.no_log_values.update(secrets_in(key, value) | unprintable_strings(key, value))
     for config in files.values():
         for key, value in config.data.items():
             module.no_log_values.update(secrets_in(key, value))
@@ -208,9 +219,9 @@ def main() -> None:
         "changed_keys": change.changed_keys,
         "key_files": change.key_files,
         "files": paths,
-        "diff": [{"before_header": path, "after_header": path,
-                  "before": change.masked_before[os.path.basename(path)],
-                  "after": change.masked_after[os.path.basename(path)]} for path in paths],
+        "diff": [{"before_header": f"{path} (changed keys)", "after_header": f"{path} (changed keys)",
+                  "before": _render(change.shown_before[os.path.basename(path)]),
+                  "after": _render(change.shown_after[os.path.basename(path)])} for path in paths],
     }
     if not module.check_mode:
         attributes = requested_attributes(params)

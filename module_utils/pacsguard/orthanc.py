@@ -25,6 +25,27 @@ SECRET_KEYS = frozenset({"RegisteredUsers"})
 SECRET_NAME = re.compile(r"(?i)password|passwd|secret|token|credential|authorization|api.?key")
 # Lists whose third element is a password: OrthancPeers and DicomWeb Servers [url, user, password].
 URL_USER_PASSWORD_KEYS = frozenset({"OrthancPeers", "Servers"})
+# What a diff may print: the values of these top-level keys (settings that are never secrets), and
+# of these fields of a DicomModalities entry. Any other value is shown as changed, not printed: a
+# PKCS#11 PIN, a DICOMweb server's HTTP headers or a plugin's token never reach a diff whatever
+# their name, and RegisteredUsers shows its user names only.
+PRINTABLE_KEYS = frozenset({
+    "Name", "DicomAet", "DicomPort", "HttpPort", "HttpServerEnabled", "DicomServerEnabled",
+    "RemoteAccessAllowed", "AuthenticationEnabled", "HttpsVerifyPeers", "WebDavEnabled",
+    "WebDavDeleteAllowed", "WebDavUploadAllowed", "DeidentifyLogs", "ExecuteLuaEnabled",
+    "RestApiWriteToFileSystemEnabled", "ReadOnly", "StorageDirectory", "IndexDirectory", "Plugins",
+    "DicomCheckCalledAet", "DicomCheckModalityHost", "DicomModalitiesInDatabase", "OrthancPeersInDatabase",
+    *(f"DicomAlwaysAllow{s}" for s in ("Echo", "Store", "Find", "FindWorklist", "Get", "Move")),
+    "DicomTlsEnabled", "DicomTlsCertificate", "DicomTlsPrivateKey", "DicomTlsTrustedCertificates",
+    "DicomTlsRemoteCertificateRequired", "DicomTlsMinimumProtocolVersion", "DicomTlsCiphersAccepted",
+    "SslEnabled", "SslCertificate", "SslMinimumProtocolVersion", "SslCiphersAccepted", "SslVerifyPeers",
+    "SslTrustedClientCertificates", "HttpBindAddresses",
+})
+PRINTABLE_MODALITY_FIELDS = frozenset({
+    "AET", "Host", "Port", "Manufacturer", "UseDicomTls", "LocalAet", "Timeout", "AllowTranscoding",
+    *(f"Allow{s}" for s in ("Echo", "Store", "Find", "FindWorklist", "Get", "Move", "StorageCommitment")),
+})
+NOT_SHOWN = "(value not shown)"
 # user:password@ in a URL or proxy setting (HttpProxy "user:pass@host:port", PostgreSQL URIs).
 _USERINFO = re.compile(r"(?P<lead>(?:^|//))(?P<user>[^:/@\s]*):(?P<password>[^@\s]+)@")
 # Files Orthanc would reject at start-up when missing, by the key that names them.
@@ -208,6 +229,46 @@ def _mask_nested(key: str, value: Any) -> Any:
     return value
 
 
+def shown(key: str, value: Any) -> Any:
+    """What a diff prints of a top-level setting: its value when the key is on the allowlist
+    (DicomModalities entries field by field, RegisteredUsers by user name), else NOT_SHOWN."""
+    if key in SECRET_KEYS and isinstance(value, dict):
+        return dict.fromkeys(value, NOT_SHOWN)
+    if key == "DicomModalities" and isinstance(value, dict):
+        return {name: _shown_modality(entry) for name, entry in value.items()}
+    if key in PRINTABLE_KEYS:
+        return value
+    return NOT_SHOWN
+
+
+def _shown_modality(entry: Any) -> Any:
+    if isinstance(entry, dict):
+        return {field: item if field in PRINTABLE_MODALITY_FIELDS else NOT_SHOWN for field, item in entry.items()}
+    if isinstance(entry, list):  # [AET, host, port, manufacturer]
+        return entry
+    return NOT_SHOWN
+
+
+def unprintable_strings(key: str, value: Any) -> set[str]:
+    """Every string inside a setting that shown() would not print (for Ansible's no_log values,
+    so that the module's own arguments are scrubbed from verbose output too)."""
+    found: set[str] = set()
+    _collect_hidden(value, shown(key, value), found)
+    return {text for text in found if len(text) >= 3}
+
+
+def _collect_hidden(original: Any, visible: Any, found: set[str]) -> None:
+    if isinstance(original, dict):
+        for name, item in original.items():
+            _collect_hidden(item, visible.get(name) if isinstance(visible, dict) else NOT_SHOWN, found)
+    elif isinstance(original, list):
+        for index, item in enumerate(original):
+            _collect_hidden(item, visible[index] if isinstance(visible, list) and index < len(visible)
+                            else NOT_SHOWN, found)
+    elif isinstance(original, str) and visible == NOT_SHOWN:
+        found.add(original)
+
+
 def secrets_in(key: str, value: Any) -> set[str]:
     """The secret strings inside one setting (for Ansible's no_log values: they are then scrubbed
     from every output, the module's own arguments included)."""
@@ -250,8 +311,10 @@ class Plan:
     texts: dict[str, str]
     changed_keys: list[str]
     key_files: dict[str, str]
-    masked_before: dict[str, str]
-    masked_after: dict[str, str]
+    # per file, the changed keys only, as printed (shown()): never a whole file, never a value off
+    # the allowlist
+    shown_before: dict[str, dict[str, Any]]
+    shown_after: dict[str, dict[str, Any]]
 
 
 def desired_value(current: Any, wanted: Any, merge: bool) -> Any:
@@ -272,36 +335,26 @@ def plan(files: dict[str, ConfigFile], settings: dict[str, Any], new_file: str,
     owners = {key: names[0] for key, names in key_owners(files).items()}
     working = {name: ConfigFile(c.name, c.text, dict(c.data), list(c.members), c.close_brace)
                for name, c in files.items()}
-    masked_view = {name: ConfigFile(c.name, c.text, dict(c.data), list(c.members), c.close_brace)
-                   for name, c in files.items()}
-    _mask_secrets(masked_view)
-    before_masked = {name: c.text for name, c in masked_view.items()}
     changed: list[str] = []
     key_files: dict[str, str] = {}
+    before: dict[str, dict[str, Any]] = {}
+    after: dict[str, dict[str, Any]] = {}
     for key, wanted in settings.items():
         target = owners.get(key, new_file)
         key_files[key] = target
         config = working.setdefault(target, parse_file(target, ""))
-        view = masked_view.setdefault(target, parse_file(target, ""))
         value = desired_value(config.data.get(key), wanted, key in merge)
         if key in config.data and config.data[key] == value:
             continue
         changed.append(key)
+        if key in config.data:
+            before.setdefault(target, {})[key] = shown(key, config.data[key])
+        after.setdefault(target, {})[key] = shown(key, value)
         working[target] = parse_file(target, set_key(config, key, value))
-        masked_view[target] = parse_file(target, set_key(view, key, masked(key, value)))
     texts = {name: c.text for name, c in working.items()
              if name not in files or c.text != files[name].text}
-    return Plan(texts, changed, key_files, {n: before_masked.get(n, "") for n in texts},
-                {n: masked_view[n].text for n in texts})
-
-
-def _mask_secrets(files: dict[str, ConfigFile]) -> None:
-    """Replace secret values in place (for the 'before' side of a diff)."""
-    for name, config in list(files.items()):
-        for key in list(config.data):
-            hidden = masked(key, config.data[key])
-            if hidden != config.data[key]:
-                files[name] = config = parse_file(name, set_key(config, key, hidden))
+    return Plan(texts, changed, key_files, {n: before.get(n, {}) for n in texts},
+                {n: after.get(n, {}) for n in texts})
 
 
 def merged(files: dict[str, ConfigFile], texts: dict[str, str]) -> dict[str, Any]:

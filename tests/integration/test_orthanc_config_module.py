@@ -106,14 +106,18 @@ def test_every_password_is_masked_in_diffs_and_output(config_dir):
     first = {"OrthancPeers": {"backup": ["http://10.0.0.9:8042/", "sync", "peer-secret-3p"]},
              "DicomWeb": {"Servers": {"vna": {"Url": "https://10.0.0.8/dicom-web/", "Username": "u",
                                               "Password": "web-secret-4w"}}},
-             "HttpProxy": "proxyuser:proxy-secret-5x@10.0.0.7:3128"}
+             "HttpProxy": "proxyuser:proxy-secret-5x@10.0.0.7:3128",
+             # a secret under a name that does not sound like one
+             "Pkcs11": {"Module": "/usr/lib/softhsm/libsofthsm2.so", "Pin": "hsm-pin-7q"}}
     applied = run_module({"path": str(config_dir), "settings": first}, "--diff")
     second = run_module({"path": str(config_dir), "settings": {
         **first, "OrthancPeers": {"backup": ["http://10.0.0.9:8042/", "sync", "peer-secret-6n"]}}},
         "--diff", "--check")
     assert applied["changed"] is True and second["changed"] is True, (applied, second)
     text = json.dumps([applied, second])
-    for secret in ("peer-secret-3p", "web-secret-4w", "proxy-secret-5x", "peer-secret-6n"):
+    for secret in ("peer-secret-3p", "web-secret-4w", "proxy-secret-5x", "peer-secret-6n", "hsm-pin-7q"):
         assert secret not in text, secret
-    assert "http://10.0.0.9:8042/" in text and "proxyuser" in text
+    # only the changed keys are in the diff, and their values only when the allowlist knows them
+    diff = json.dumps(second["diff"])
+    assert "OrthancPeers" in diff and "HttpProxy" not in diff and "(value not shown)" in diff
     assert "proxy-secret-5x" in (config_dir / "orthanc.json").read_text()

@@ -89,10 +89,31 @@ def test_passwords_never_reach_the_diff():
     before = '{\n  "RegisteredUsers" : { "alice" : "old-password-1" }\n}\n'
     change = orthanc.plan(files(**{"credentials.json": before}),
                           {"RegisteredUsers": {"alice": "new-password-2", "bob": "third-pass-3"}}, "p.json")
-    shown = change.masked_before["credentials.json"] + change.masked_after["credentials.json"]
+    shown = json.dumps([change.shown_before["credentials.json"], change.shown_after["credentials.json"]])
     assert "old-password-1" not in shown and "new-password-2" not in shown and "third-pass-3" not in shown
-    assert '"bob"' in shown and orthanc.MASK in shown
+    assert '"bob"' in shown and orthanc.NOT_SHOWN in shown
     assert "new-password-2" in change.texts["credentials.json"]
+
+
+def test_the_diff_prints_only_changed_keys_and_only_values_on_the_allowlist():
+    """Values under names that do not sound secret (a PKCS#11 PIN, a DICOMweb server's HTTP headers)
+    once printed in the diff's context: now a diff holds the changed keys alone, and prints a value
+    only when its key is one the allowlist knows to be no secret."""
+    before = ('{\n  "Pkcs11": { "Module": "/usr/lib/p11.so", "Pin": "4711-pin" },\n'
+              '  "DicomWeb": { "Servers": { "a": { "Url": "https://x/", "HttpHeaders": { "X-Key": "hdr-v4lue" } } } },\n'
+              '  "DicomAet": "OLD",\n  "DicomModalities": {}\n}\n')
+    modality = {"AET": "CT01", "Host": "10.0.0.1", "Port": 104, "Password": "modality-pw"}
+    change = orthanc.plan(files(**{"o.json": before}),
+                          {"DicomAet": "NEW", "DicomModalities": {"ct": modality},
+                           "Pkcs11": {"Module": "/usr/lib/p11.so", "Pin": "0000-pin"}}, "p.json")
+    printed = json.dumps([change.shown_before, change.shown_after])
+    for secret in ("4711-pin", "0000-pin", "hdr-v4lue", "modality-pw", "/usr/lib/p11.so", "DicomWeb"):
+        assert secret not in printed, secret
+    assert change.shown_before["o.json"] == {"DicomAet": "OLD", "DicomModalities": {},
+                                             "Pkcs11": orthanc.NOT_SHOWN}
+    assert change.shown_after["o.json"]["DicomModalities"]["ct"] == {**modality, "Password": orthanc.NOT_SHOWN}
+    assert orthanc.unprintable_strings("Pkcs11", {"Pin": "0000-pin", "Module": "/usr/lib/p11.so"}) \
+        == {"0000-pin", "/usr/lib/p11.so"}
 
 
 @pytest.mark.parametrize("text, message", [
