@@ -179,8 +179,12 @@ def debian_orthanc_defaults() -> dict[str, Any]:
 
 
 def start_orthanc(workdir: Path, name: str, settings: dict[str, Any] | None = None,
-                  openssl_policy: str | None = None, deadline: float = 60.0) -> Server:
+                  openssl_policy: str | None = None, deadline: float = 60.0,
+                  files: dict[str, dict[str, Any]] | None = None) -> Server:
     """Start Orthanc with Debian's defaults overlaid by ``settings`` on free loopback ports.
+
+    ``files`` are more files of its configuration directory, by name; their keys leave orthanc.json
+    (a key in two files stops Orthanc).
 
     ``openssl_policy`` ("TLSv1.2" or "TLSv1.3") starts it under a service-scoped OpenSSL
     configuration with that minimum protocol and the BCP 195 cipher string.
@@ -198,6 +202,11 @@ def start_orthanc(workdir: Path, name: str, settings: dict[str, Any] | None = No
         "HttpPort": http_port,
     })
     config.update(settings or {})
+    ae_title = next((c["DicomAet"] for c in (files or {}).values() if "DicomAet" in c), config["DicomAet"])
+    for file_name, content in (files or {}).items():
+        for key in content:
+            config.pop(key, None)
+        (workdir / "config" / file_name).write_text(json.dumps(content, indent=2))
     (workdir / "config" / "orthanc.json").write_text(json.dumps(config, indent=2))
     env = dict(os.environ)
     if openssl_policy:
@@ -207,7 +216,7 @@ def start_orthanc(workdir: Path, name: str, settings: dict[str, Any] | None = No
     log = open(workdir / "orthanc.log", "wb")  # noqa: SIM115 - lives as long as the process
     proc = subprocess.Popen(["/usr/sbin/Orthanc", str(workdir / "config")], stdout=log,
                             stderr=subprocess.STDOUT, env=env, cwd=workdir)
-    server = Server(name, config["DicomAet"], dicom_port, web_url=f"http://127.0.0.1:{http_port}",
+    server = Server(name, ae_title, dicom_port, web_url=f"http://127.0.0.1:{http_port}",
                     proc=proc, workdir=workdir, stopper=log.close)
     try:
         wait_for_port("127.0.0.1", http_port, deadline, proc)

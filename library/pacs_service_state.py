@@ -55,7 +55,7 @@ EXAMPLES = r"""
 - name: Say whether Orthanc still runs an older configuration
   pacs_service_state:
     service: orthanc
-    paths: [/etc/orthanc/*.json, /etc/pacsguard/orthanc-openssl.cnf]
+    paths: ['/etc/orthanc/*.[jJ][sS][oO][nN]', /etc/pacsguard/orthanc-openssl.cnf]
   register: orthanc_state
 """
 

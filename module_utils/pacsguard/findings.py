@@ -243,6 +243,13 @@ RULES: dict[str, Rule] = {
             "start); pacsguard's roles restart it unless <role>_restart_allowed is false.",
             (_HIPAA_ACCESS, "NIST SP 800-128: configuration changes verified in the running system"),
         ),
+        Rule(
+            "PACS-CFG-015", "high", "Another enabled service runs a PACS program the audit did not judge",
+            "Audit that service as a node of its own (the service option of pacs_host_audit names "
+            "the unit), or disable and "
+            "remove it: a second archive or an old instance keeps its own allowlist, ports and TLS.",
+            (_HIPAA_ACCESS, "NIST SP 800-53 CM-8: system component inventory"),
+        ),
     )
 }
 

@@ -52,7 +52,9 @@ def default(product: Any, key: str) -> Any:
 # tell whether a restart is pending (PACS-CFG-014).
 HOST_SERVICES: dict[str, list[dict[str, Any]]] = {
     "orthanc": [{"service": "orthanc",
-                 "paths": ["/etc/orthanc/*.json", "/etc/pacsguard/orthanc-openssl.cnf",
+                 # every file Orthanc loads: *.json in any case, dot-files too (orthanc.loads_file)
+                 "paths": ["/etc/orthanc/*.[jJ][sS][oO][nN]", "/etc/orthanc/.*.[jJ][sS][oO][nN]",
+                           "/etc/pacsguard/orthanc-openssl.cnf",
                            "/etc/pacsguard/tls"]},
                 {"service": "pacsguard-web-front", "paths": ["/etc/pacsguard/web-front.conf",
                                                              "/etc/pacsguard/web-tls"]}],

@@ -38,16 +38,20 @@ def test_plugin_files_become_root_owned_and_root_written(tmp_path):
     folder = tmp_path / "orthanc"
     folder.mkdir()
     plugin, own = folder / "dicomweb.json", folder / "orthanc.json"
-    plugin.write_text("{}")
-    own.write_text("{}")
+    # Orthanc loads this one too (extension compared in lower case, dot-files listed)
+    other = folder / ".site.JSON"
+    for path in (plugin, own, other):
+        path.write_text("{}")
     nobody = pwd.getpwnam("nobody")
-    os.chown(plugin, nobody.pw_uid, nobody.pw_gid)
-    plugin.chmod(0o664)
+    for path in (plugin, other):
+        os.chown(path, nobody.pw_uid, nobody.pw_gid)
+        path.chmod(0o664)
     own.chmod(0o640)
     assert _play(folder, "--check")["changed"] == 1
     assert plugin.stat().st_uid == nobody.pw_uid and stat.S_IMODE(plugin.stat().st_mode) == 0o664
     assert _play(folder)["changed"] == 1
     assert plugin.stat().st_uid == 0 and stat.S_IMODE(plugin.stat().st_mode) == 0o644
+    assert other.stat().st_uid == 0 and stat.S_IMODE(other.stat().st_mode) == 0o644
     assert plugin.stat().st_gid == nobody.pw_gid  # the group, through which the service reads, stays
     assert stat.S_IMODE(own.stat().st_mode) == 0o640
     assert _play(folder)["changed"] == 0

@@ -6,7 +6,7 @@ DESIGN_RULES = (
     [f"PACS-NET-00{i}" for i in range(1, 8)]
     + [f"PACS-TLS-00{i}" for i in range(1, 7)]
     + [f"PACS-WEB-00{i}" for i in range(1, 6)] + ["PACS-FW-001", "PACS-DISC-001"]
-    + [f"PACS-CFG-{i:03d}" for i in range(1, 15)]
+    + [f"PACS-CFG-{i:03d}" for i in range(1, 16)]
 )
 
 

@@ -227,7 +227,8 @@ def test_debian_orthanc_as_shipped_is_flagged_for_what_its_defaults_deserve(tmp_
     assert status(result)["PACS-CFG-011"] == "skipped"  # no policy given
     assert status(result)["PACS-CFG-012"] == "skipped"  # no TLS
     assert status(result)["PACS-CFG-013"] == "pass"  # the CVE-2023-33466 backport
-    assert len(result["checks"]) == 13
+    assert len(result["checks"]) == 14  # 001 .. 013 and 015 (014 is pacs_service_state's)
+    assert status(result)["PACS-CFG-015"] == "pass"  # orthanc.service alone runs a PACS program
 
 
 def test_orthanc_hardened_as_the_role_writes_it_has_no_finding(tmp_path):
@@ -723,3 +724,62 @@ def test_a_fifo_or_a_huge_file_where_a_file_is_expected_is_an_error_never_a_hang
     with open(root / "etc/orthanc/zz-big.json", "wb") as handle:
         handle.truncate(17 * 2**20)
     assert "larger than 16 MiB" in run(root)["checks"]["PACS-CFG-002"]["detail"]
+
+
+# -- what the product reads, by its own rules ------------------------------------------------------
+@pytest.mark.parametrize("name", ["zz-site.JSON", ".hidden.json", "Site.Json"])
+def test_every_file_orthanc_loads_is_read_whatever_its_case_or_a_leading_dot(tmp_path, name):
+    """Orthanc lower-cases a file's extension before comparing it with .json and lists dot-files too
+    (tests/integration/test_orthanc_loads.py shows a real Orthanc doing it): the audit once read
+    *.json alone and passed a host that a file named otherwise opened."""
+    root = debian_orthanc(tmp_path)
+    harden_orthanc(root)
+    assert status(run(root))["PACS-CFG-001"] == "pass"
+    write(root, f"/etc/orthanc/{name}", '{ "DicomAlwaysAllowFind" : true }\n')
+    result = run(root)
+    # Debian's orthanc.json defines the key too: Orthanc would refuse to start, the audit says so
+    assert result["checks"]["PACS-CFG-001"]["status"] == "error", result["checks"]["PACS-CFG-001"]
+    detail = result["checks"]["PACS-CFG-001"]["detail"]
+    assert f"/etc/orthanc/{name}:1" in detail and "Orthanc refuses to start" in detail
+    assert f"/etc/orthanc/{name}" in result["config_files"]
+
+
+def test_a_file_orthanc_does_not_load_is_not_read(tmp_path):
+    root = debian_orthanc(tmp_path)
+    harden_orthanc(root)
+    write(root, "/etc/orthanc/orthanc.json.1234.2026-11-26@15:00:00~", '{ "DicomAlwaysAllowFind" : true }\n')
+    write(root, "/etc/orthanc/notes.txt", "DicomAlwaysAllowFind true\n")
+    assert status(run(root))["PACS-CFG-001"] == "pass"
+
+
+def test_a_configuration_nested_too_deep_is_an_error_of_its_file_not_a_crash(tmp_path):
+    root = debian_orthanc(tmp_path)
+    harden_orthanc(root)
+    write(root, "/etc/orthanc/deep.json", '{ "X" : ' + "[" * 100_000 + "]" * 100_000 + " }\n")
+    result = run(root)  # no RecursionError
+    assert result["checks"]["PACS-CFG-001"]["status"] == "error"
+    assert "deep.json: nested deeper than 64 levels" in result["checks"]["PACS-CFG-001"]["detail"]
+    with pytest.raises(orthanc_cfg.OrthancConfigError, match="deep.json: nested deeper than 64"):
+        orthanc_cfg.load_dir(str(root / "etc/orthanc"))
+
+
+@pytest.mark.parametrize("exec_start", [
+    "/usr/sbin/Orthanc /srv/old-orthanc",
+    "/bin/sh -c 'exec /usr/bin/dcmqrscp -c /srv/dcmqrscp.cfg 11112'",
+])
+def test_another_enabled_unit_that_runs_a_pacs_program_is_a_finding(tmp_path, exec_start):
+    """The audit judged the unit the policy names and missed a second archive on the same host."""
+    root = debian_orthanc(tmp_path)
+    harden_orthanc(root)
+    assert status(run(root))["PACS-CFG-015"] == "pass"
+    write(root, "/etc/systemd/system/legacy-pacs@.service", f"[Service]\nExecStart={exec_start}\n")
+    # a unit file alone is not enabled: nothing starts it
+    assert status(run(root))["PACS-CFG-015"] == "pass"
+    link = root / "etc/systemd/system/multi-user.target.wants/legacy-pacs@a.service"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to("/etc/systemd/system/legacy-pacs@.service")
+    result = run(root)
+    assert result["checks"]["PACS-CFG-015"]["status"] == "fail", result["checks"]["PACS-CFG-015"]
+    assert "legacy-pacs@a.service (/etc/systemd/system/legacy-pacs@.service) is enabled" \
+        in result["checks"]["PACS-CFG-015"]["detail"]
+    assert "PACS-CFG-015" in failed(result)

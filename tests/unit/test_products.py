@@ -19,7 +19,8 @@ def test_host_services_are_the_roles_defaults():
     web = _defaults("pacs_web_front")
     assert HOST_SERVICES["orthanc"] == [
         {"service": orthanc["pacs_orthanc_service"], "paths": [
-            orthanc["pacs_orthanc_config_dir"] + "/*.json", orthanc["pacs_orthanc_openssl_conf"],
+            orthanc["pacs_orthanc_config_dir"] + "/*.[jJ][sS][oO][nN]",
+            orthanc["pacs_orthanc_config_dir"] + "/.*.[jJ][sS][oO][nN]", orthanc["pacs_orthanc_openssl_conf"],
             tls["pacs_tls_dir"]]},
         {"service": web["pacs_web_front_service"],
          "paths": [web["pacs_web_front_config"], web["pacs_web_front_dir"]]}]

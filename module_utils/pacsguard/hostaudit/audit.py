@@ -90,6 +90,18 @@ def build_node(
     return node
 
 
+def _other_units(host: Host, audited: Unit | None, audit: Audit) -> None:
+    """PACS-CFG-015: every other enabled unit that runs a PACS program is a PACS this audit did not
+    judge (a second Orthanc on its own configuration, a dcmqrscp a site started by hand)."""
+    others = [(product, unit) for product, unit in host.pacs_units(BINARIES)
+              if audited is None or unit.name != audited.name]
+    problems: common.Problems = [
+        (f"{unit.name} ({unit.path}) is enabled and runs {product}: not judged by this audit; audit it "
+         "as a node of its own (pacs_service) or disable it", None) for product, unit in others]
+    audited_name = audited.name if audited else "no unit"
+    audit.record("PACS-CFG-015", problems, f"no enabled unit but {audited_name} runs a PACS program")
+
+
 def run(
     root: str = "/",
     product: str | None = None,
@@ -109,6 +121,7 @@ def run(
     node = build_node(host, found, unit, config, front_service, peers, ae_title)
     audit = Audit()
     RULES[found].run(node, audit)
+    _other_units(host, unit, audit)
     package = PACKAGES[found]
     problems, detail = common.version_problems(package, node.version)
     if not node.version:

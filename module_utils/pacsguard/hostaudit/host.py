@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import glob
 import os
+import re
 import shlex
 import stat
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ UNIT_DIRS = (
 )
 # The largest file the audit reads (configuration files, units, certificates are far smaller).
 MAX_READ = 16 * 2**20
+# The words of a command line, shell wrappers included (``sh -c "exec Orthanc /etc/orthanc"``).
+_WORDS = re.compile(r"[^\s;|&()`'\"<>]+")
 # Keys whose every assignment adds a value (an empty assignment resets the list).
 _LIST_KEYS = frozenset({"ExecStart", "Environment", "EnvironmentFile", "ReadWritePaths"})
 
@@ -125,6 +128,17 @@ class Host:
     def isdir(self, host_path: str) -> bool:
         return os.path.isdir(self.path(host_path))
 
+    def isfile(self, host_path: str) -> bool:
+        """A regular file, after symbolic links (as a program opening it sees it)."""
+        return os.path.isfile(self.path(host_path))
+
+    def listdir(self, host_path: str) -> list[str]:
+        """The names in a directory, dot-files included, sorted ([] when it cannot be listed)."""
+        try:
+            return sorted(os.listdir(self.path(host_path)))
+        except OSError:
+            return []
+
     def stat(self, host_path: str) -> os.stat_result | None:
         try:
             return os.stat(self.path(host_path))
@@ -138,15 +152,19 @@ class Host:
 
     # -- systemd units --------------------------------------------------------------------------
     def unit(self, name: str) -> Unit | None:
-        """The unit ``name`` (".service" added) with its drop-ins, or None when no file defines it."""
+        """The unit ``name`` (".service" added) with its drop-ins, or None when no file defines it;
+        an instance (``name@x.service``) without a file of its own is its template's."""
         name = name if "." in name else name + ".service"
-        path = next((f"{d}/{name}" for d in UNIT_DIRS if os.path.isfile(self.path(f"{d}/{name}"))), "")
+        template = re.sub(r"@[^.]+\.", "@.", name) if "@" in name else name
+        path = next((f"{d}/{file}" for file in dict.fromkeys((name, template)) for d in UNIT_DIRS
+                     if os.path.isfile(self.path(f"{d}/{file}"))), "")
         if not path:
             return None
         dropins: dict[str, str] = {}
         for directory in reversed(UNIT_DIRS):
-            for found in self.glob(f"{directory}/{name}.d/*.conf"):
-                dropins[os.path.basename(found)] = found
+            for file in dict.fromkeys((template, name)):
+                for found in self.glob(f"{directory}/{file}.d/*.conf"):
+                    dropins[os.path.basename(found)] = found
         # systemd reads only regular files: neither does the audit (a FIFO would block it)
         ordered = [dropins[key] for key in sorted(dropins) if os.path.isfile(self.path(dropins[key]))]
         try:
@@ -161,6 +179,30 @@ class Host:
         """Whether the unit is enabled (a symlink in some .wants directory of /etc/systemd/system)."""
         name = name if "." in name else name + ".service"
         return bool(self.glob(f"/etc/systemd/system/*.wants/{name}"))
+
+    def enabled_units(self) -> list[str]:
+        """Every service unit some target pulls in (a link in a .wants or .requires directory of
+        any unit directory), templates' instances included."""
+        names: set[str] = set()
+        for directory in UNIT_DIRS:
+            for kind in ("wants", "requires"):
+                for found in self.glob(f"{directory}/*.{kind}/*.service"):
+                    names.add(os.path.basename(found))
+        return sorted(names)
+
+    def pacs_units(self, binaries: dict[str, str]) -> list[tuple[str, Unit]]:
+        """Every enabled service unit whose ExecStart runs one of ``binaries`` (basename to
+        product), directly or through a shell, with the product it runs."""
+        found: list[tuple[str, Unit]] = []
+        for name in self.enabled_units():
+            unit = self.unit(name)
+            if unit is None:
+                continue
+            words = [word for line in unit.service.get("ExecStart", []) for word in _WORDS.findall(line)]
+            product = next((binaries[os.path.basename(w)] for w in words if os.path.basename(w) in binaries), None)
+            if product:
+                found.append((product, unit))
+        return found
 
     def units_running(self, binaries: dict[str, str]) -> list[tuple[str, Unit]]:
         """Service units whose ExecStart runs one of ``binaries`` (basename to product)."""

@@ -10,7 +10,7 @@ from ..findings import Finding, make_finding, severity_rank
 from .host import Host, Unit
 
 # Every rule of the configuration audit, in report order (PACS-CFG-014 is pacs_service_state's).
-RULE_IDS: tuple[str, ...] = tuple(f"PACS-CFG-{n:03d}" for n in range(1, 14))
+RULE_IDS: tuple[str, ...] = tuple(f"PACS-CFG-{n:03d}" for n in (*range(1, 14), 15))
 
 
 class Unreadable(Exception):

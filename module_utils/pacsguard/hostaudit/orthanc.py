@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..orthanc import OrthancConfigError, parse_file
+from ..orthanc import OrthancConfigError, loads_file, parse_file
 from ..policy import MIN_PASSWORD_LENGTH, WEAK_PASSWORDS
 from . import common
 from .model import Audit, Node, Skipped, Unreadable
@@ -113,14 +113,18 @@ def config_path(argv: list[str]) -> str:
 
 
 def load(node: Node, path: str) -> None:
-    """Read Orthanc's configuration (a file or a directory of *.json) into ``node``."""
+    """Read Orthanc's configuration (a file, or every file of a directory Orthanc loads) into ``node``."""
     host = node.host
     config = Config()
     node.config = config
     if not path:
         return
     if host.isdir(path):
-        files = [p for p in host.glob(path.rstrip("/") + "/*.json") if not host.isdir(p)]
+        # by Orthanc's own rule (loads_file): any case, dot-files too, every entry but a directory
+        # (one that is not a regular file is then an error of its own, never skipped)
+        directory = path.rstrip("/") or "/"
+        files = [f"{directory}/{name}" for name in host.listdir(directory)
+                 if loads_file(name) and not host.isdir(f"{directory}/{name}")]
         config.directory = path
     elif host.exists(path):
         files, config.directory = [path], os.path.dirname(path)
