@@ -234,3 +234,31 @@ def test_a_tls_port_that_accepts_any_calling_ae_without_a_client_certificate(pki
         server.shutdown()
     assert (endpoint["transport"], endpoint["association"]) == ("tls", "accepted"), endpoint
     assert endpoint["accepts_any_calling_ae"] is True
+
+
+def test_an_inventory_from_a_hostile_sweep_runs_nothing_when_ansible_uses_it(servers, tmp_path):
+    """A web port whose status line is a Jinja expression: the inventory the sweep writes once
+    carried it into a string Ansible templates on use, and using that inventory ran a shell command
+    on the controller. Every string of the inventory is now reduced to characters that cannot form
+    a template; Ansible reads it, templates it, and nothing runs."""
+    marker = tmp_path / "ran"
+    status_line = ("HTTP/1.1 {{lookup('pipe','touch${IFS}%s')}} OK\r\n" % marker).encode()
+
+    def answer(conn, stop):
+        conn.recv(4096)
+        conn.sendall(status_line + b"Content-Length: 2\r\nConnection: close\r\n\r\n{}")
+
+    hostile = servers("discovery-status-line", lambda: pacslab.serve_connections("status", "X", answer))
+    result = discovery.run(Sweep(networks=["127.0.0.1"], ports=[hostile.port], web_ports=[hostile.port],
+                                 timeout=2))
+    assert by_port(result)[hostile.port]["service"] == "web"
+    inventory = tmp_path / "found.inventory.yml"
+    inventory.write_text("---\n" + yaml.safe_dump(result["inventory"]))
+    assert "{{" not in inventory.read_text() and "{" not in inventory.read_text()
+    run = subprocess.run([str(BIN / "ansible"), "all", "-i", str(inventory), "-c", "local",
+                          "-m", "ansible.builtin.debug", "-a", "var=pacs_discovery"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")})
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "HTTP ? to GET /system" in run.stdout
+    assert not marker.exists(), "a value of the written inventory ran a command on the controller"
