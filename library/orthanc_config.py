@@ -82,7 +82,8 @@ attributes:
     description: Computes and reports the change and its diff; writes nothing.
   diff_mode:
     support: full
-    description: One before/after per changed file, of its changed keys only, values off the allowlist not shown.
+    description: >-
+      One before/after per changed file, of its changed keys only; values off the allowlist not shown.
 notes:
   - O(owner), O(group) and O(mode) apply to every file the module writes, so credentials can be made
     readable by the Orthanc service alone.

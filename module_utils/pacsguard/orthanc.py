@@ -243,7 +243,8 @@ def shown(key: str, value: Any) -> Any:
 
 def _shown_modality(entry: Any) -> Any:
     if isinstance(entry, dict):
-        return {field: item if field in PRINTABLE_MODALITY_FIELDS else NOT_SHOWN for field, item in entry.items()}
+        return {field: item if field in PRINTABLE_MODALITY_FIELDS else NOT_SHOWN
+                for field, item in entry.items()}
     if isinstance(entry, list):  # [AET, host, port, manufacturer]
         return entry
     return NOT_SHOWN

@@ -177,7 +177,8 @@ def _active_waivers(hosts: list[dict[str, Any]], today: datetime.date) -> list[d
         for waiver in host.get("waivers", []):
             left = days_left(waiver, today)
             if left > 0:
-                held = sum(1 for f in host["findings"] if (f.get("waived") or {}).get("rule") == waiver["rule"])
+                held = sum(1 for f in host["findings"]
+                           if (f.get("waived") or {}).get("rule") == waiver["rule"])
                 active.append({"host": host["name"], **waiver, "days_left": left, "findings": held})
     return active
 

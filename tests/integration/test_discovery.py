@@ -242,7 +242,7 @@ def test_an_inventory_from_a_hostile_sweep_runs_nothing_when_ansible_uses_it(ser
     on the controller. Every string of the inventory is now reduced to characters that cannot form
     a template; Ansible reads it, templates it, and nothing runs."""
     marker = tmp_path / "ran"
-    status_line = ("HTTP/1.1 {{lookup('pipe','touch${IFS}%s')}} OK\r\n" % marker).encode()
+    status_line = ("HTTP/1.1 {{lookup('pipe','touch${IFS}" + str(marker) + "')}} OK\r\n").encode()
 
     def answer(conn, stop):
         conn.recv(4096)

@@ -18,9 +18,9 @@ import re
 import socket
 
 import misbehave
-import pacslab
 import pytest
 
+import pacslab
 from pacsguard import webprobe
 from pacsguard.probe import Target, probe
 
@@ -68,7 +68,8 @@ def clean(hardened, pki):
 @pytest.mark.parametrize("mode", misbehave.MODES)
 def test_no_misbehaving_step_turns_into_a_pass(hardened, pki, clean, mode):
     reference, steps = clean
-    passed = {name: _evidence(c["detail"]) for name, c in reference["checks"].items() if c["status"] == "pass"}
+    passed = {name: _evidence(c["detail"]) for name, c in reference["checks"].items()
+              if c["status"] == "pass"}
     unearned, changed = [], 0
     for step in range(steps):
         result, _seen = _probe(hardened, pki, mode, step)

@@ -100,7 +100,8 @@ def test_the_diff_prints_only_changed_keys_and_only_values_on_the_allowlist():
     once printed in the diff's context: now a diff holds the changed keys alone, and prints a value
     only when its key is one the allowlist knows to be no secret."""
     before = ('{\n  "Pkcs11": { "Module": "/usr/lib/p11.so", "Pin": "4711-pin" },\n'
-              '  "DicomWeb": { "Servers": { "a": { "Url": "https://x/", "HttpHeaders": { "X-Key": "hdr-v4lue" } } } },\n'
+              '  "DicomWeb": { "Servers": { "a": { "Url": "https://x/",\n'
+              '    "HttpHeaders": { "X-Key": "hdr-v4lue" } } } },\n'
               '  "DicomAet": "OLD",\n  "DicomModalities": {}\n}\n')
     modality = {"AET": "CT01", "Host": "10.0.0.1", "Port": 104, "Password": "modality-pw"}
     change = orthanc.plan(files(**{"o.json": before}),
@@ -111,7 +112,8 @@ def test_the_diff_prints_only_changed_keys_and_only_values_on_the_allowlist():
         assert secret not in printed, secret
     assert change.shown_before["o.json"] == {"DicomAet": "OLD", "DicomModalities": {},
                                              "Pkcs11": orthanc.NOT_SHOWN}
-    assert change.shown_after["o.json"]["DicomModalities"]["ct"] == {**modality, "Password": orthanc.NOT_SHOWN}
+    shown_modality = change.shown_after["o.json"]["DicomModalities"]["ct"]
+    assert shown_modality == {**modality, "Password": orthanc.NOT_SHOWN}
     assert orthanc.unprintable_strings("Pkcs11", {"Pin": "0000-pin", "Module": "/usr/lib/p11.so"}) \
         == {"0000-pin", "/usr/lib/p11.so"}
 

@@ -198,8 +198,9 @@ class Host:
             unit = self.unit(name)
             if unit is None:
                 continue
-            words = [word for line in unit.service.get("ExecStart", []) for word in _WORDS.findall(line)]
-            product = next((binaries[os.path.basename(w)] for w in words if os.path.basename(w) in binaries), None)
+            words = [os.path.basename(word) for line in unit.service.get("ExecStart", [])
+                     for word in _WORDS.findall(line)]
+            product = next((binaries[word] for word in words if word in binaries), None)
             if product:
                 found.append((product, unit))
         return found

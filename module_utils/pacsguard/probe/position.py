@@ -59,7 +59,8 @@ def check(run: Run) -> None:
         (opened if is_open else closed).append(f"{what} {target.host}:{port}" + ("" if is_open else
                                                                                  f" ({why})"))
     if opened:
-        result.fail("PACS-FW-001", "TCP connect from an outside position succeeded to " + " and ".join(opened))
+        result.fail("PACS-FW-001",
+                    "TCP connect from an outside position succeeded to " + " and ".join(opened))
     else:
         result.check("PACS-FW-001", "pass", "no port of the node accepted TCP from an outside position: "
                                             + "; ".join(closed))
