@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import errno
 import ipaddress
-import json
 import os
 import secrets
 import socket
@@ -34,7 +33,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from . import pdu
+from . import jsonc, pdu
 from .aetitle import validate_ae_title
 from .findings import make_finding
 from .products import DICOM_PORT, PRODUCT_DEFAULTS, PRODUCTS, default
@@ -396,10 +395,7 @@ def _read_web(data: bytes, endpoint: Endpoint) -> None:
     if "orthanc" in realm.lower():
         endpoint.product = "Orthanc"
     if status == "200":
-        try:
-            document = json.loads(body.decode("utf-8"))
-        except ValueError:
-            return
+        document = jsonc.loads_bounded(body)  # None when not JSON, too deep or too large
         if isinstance(document, dict) and "DicomAet" in document:
             endpoint.product = "Orthanc"
             endpoint.version = pdu.server_text(str(document.get("Version") or ""), pdu.NAME_CHARS, 32)

@@ -250,3 +250,17 @@ def test_backups_are_pruned_to_the_newest_few(tmp_path):
     assert sorted(os.path.basename(p) for p in removed) == sorted(names[:5])
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["orthanc.json", "orthanc.json.keep-me~", *names[5:]])
+
+
+@pytest.mark.parametrize("body", [b"[" * 200_000 + b"]" * 200_000,
+                                  b'{"DicomAet": ' + b"[" * 5000 + b"]" * 5000 + b"}"])
+def test_an_answer_nested_too_deep_is_not_parsed_and_nothing_raises(body):
+    """Every parser of an answer the project does not control bounds depth: the web probe's count
+    and discovery's reading of a status document (a RecursionError once escaped json.loads)."""
+    from pacsguard import discovery, jsonc, webprobe
+
+    assert jsonc.loads_bounded(body) is None
+    assert webprobe._count(body) == "not a list"
+    endpoint = discovery.Endpoint("127.0.0.1", 8042)
+    discovery._read_web(b"HTTP/1.1 200 OK\r\n\r\n" + body, endpoint)
+    assert endpoint.service == "web" and endpoint.version is None
