@@ -71,5 +71,6 @@ def _tls(run: Run, web: webprobe.WebResult) -> None:
     elif unseen:
         run.result.check("PACS-WEB-004", "error", "neither accepted nor refused: " + "; ".join(unseen))
     else:
-        run.result.check("PACS-WEB-004", "pass", f"accepted: {', '.join(accepted)}; "
-                                                 "TLS 1.2 only with forward-secret AEAD suites")
+        run.result.check("PACS-WEB-004", "pass", f"{' and '.join(LEGACY_VERSIONS)} refused by alert; "
+                         "TLS 1.2 only with forward-secret AEAD suites" if "TLSv1.2" in accepted
+                         else f"{' and '.join(LEGACY_VERSIONS)} and TLSv1.2 refused by alert")
