@@ -78,7 +78,7 @@ def test_a_site_sets_the_longest_term_and_may_allow_critical_waivers():
     parsed, errors = waivers.parse(long, "n", TODAY, waivers.Limits(max_days=365))
     assert errors == [] and parsed[0].expires.isoformat() == "2027-11-01"
     critical = [{**WEB_WAIVER, "rule": "PACS-WEB-001"}]
-    assert waivers.parse(critical, "n", TODAY, waivers.Limits(allow_critical=True)) [1] == []
+    assert waivers.parse(critical, "n", TODAY, waivers.Limits(allow_critical=True))[1] == []
     assert waivers.Limits(max_days=0).check() and waivers.Limits(max_days=True).check()
 
 
