@@ -10,9 +10,12 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
 all: test
 
+# pip runs once more without its cache when the first try fails (a wheel that did not match the hash
+# the index gives for it has been seen once).
 $(STAMP): requirements.txt | system
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt \
+	  || $(BIN)/pip install --quiet --disable-pip-version-check --no-cache-dir -r requirements.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
