@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import datetime
+import errno
 import os
 import shutil
 import socket
@@ -211,6 +212,20 @@ def connect(
     sock = socket.create_connection((host, port), timeout=timeout, source_address=source)
     bounded.register(sock)
     return sock
+
+
+# Connect failures that mean nothing listens there (or a firewall keeps it so): a refusal, silence,
+# no route. Anything else (a reset right after the handshake, seen when a server accepts and drops
+# at once) means the port accepted TCP: it is open, whatever it did next.
+_CLOSED_ERRNOS = frozenset({errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH,
+                            errno.EHOSTDOWN, errno.ENETDOWN, errno.ETIMEDOUT})
+
+
+def closed_port(exc: OSError) -> bool:
+    """Whether a failed TCP connect shows the port closed (refused, silent, unroutable), rather than
+    a port that accepted the connection and then reset it."""
+    closed_kinds = (socket.timeout, TimeoutError, ConnectionRefusedError)
+    return isinstance(exc, closed_kinds) or exc.errno in _CLOSED_ERRNOS
 
 
 def handshake(

@@ -152,8 +152,10 @@ def inspect(url: str, timeout: float, bind_address: str | None = None) -> WebRes
         with tlsprobe.connect(result.host, port, timeout, bind_address) as sock:
             result.source_address = sock.getsockname()[0]
     except OSError as exc:
-        result.error = f"TCP connect failed: {_describe(exc)}"
-        return result
+        if tlsprobe.closed_port(exc):
+            result.error = f"TCP connect failed: {_describe(exc)}"
+            return result
+        # accepted, then reset at once: open; the requests below say what it answers
     result.reachable = True
     base = parts.path.rstrip("/")
     for path in PATIENT_RESOURCES:

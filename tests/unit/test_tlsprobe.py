@@ -63,3 +63,18 @@ def test_throwaway_identity_is_private_and_cached():
     assert first is tlsprobe.throwaway_identity()
     assert stat.S_IMODE(os.stat(first.private_key).st_mode) == 0o600
     assert "BEGIN CERTIFICATE" in first.pem
+
+
+def test_only_a_refusal_silence_or_no_route_makes_a_port_closed():
+    """A server that accepts TCP and resets at once can make connect() itself fail with ECONNRESET
+    (seen on loopback): that port is open, and a rule must not pass it as closed."""
+    import errno
+    import socket
+
+    from pacsguard.tlsprobe import closed_port
+
+    assert closed_port(ConnectionRefusedError(errno.ECONNREFUSED, "refused"))
+    assert closed_port(socket.timeout("timed out"))
+    assert closed_port(OSError(errno.EHOSTUNREACH, "no route to host"))
+    assert not closed_port(ConnectionResetError(errno.ECONNRESET, "reset"))
+    assert not closed_port(BrokenPipeError(errno.EPIPE, "broken pipe"))

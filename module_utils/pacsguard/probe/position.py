@@ -21,6 +21,12 @@ def reach(run: Run) -> bool:
         with tlsprobe.connect(target.host, target.port, target.timeout, target.bind_address) as sock:
             source = sock.getsockname()[0]
     except OSError as exc:
+        if not tlsprobe.closed_port(exc):
+            # it accepted TCP, then dropped it: open, and the checks that follow judge what it does
+            result.endpoint["reachable"] = True
+            result.check("reachable", "pass", f"TCP connect to {target.host}:{target.port} was accepted, "
+                                              f"then {_oserror_text(exc)}")
+            return True
         detail = f"TCP connect to {target.host}:{target.port} failed: {_oserror_text(exc)}"
         result.check("reachable", "error" if target.position == "inside" else "pass", detail)
         return False
@@ -73,7 +79,7 @@ def _connects(run: Run, port: int) -> tuple[bool, str]:
         with tlsprobe.connect(target.host, port, target.timeout, target.bind_address):
             return True, "connected"
     except OSError as exc:
-        return False, _oserror_text(exc)
+        return not tlsprobe.closed_port(exc), _oserror_text(exc)
 
 
 def _oserror_text(exc: OSError) -> str:
