@@ -69,12 +69,11 @@ def test_only_a_refusal_silence_or_no_route_makes_a_port_closed():
     """A server that accepts TCP and resets at once can make connect() itself fail with ECONNRESET
     (seen on loopback): that port is open, and a rule must not pass it as closed."""
     import errno
-    import socket
 
     from pacsguard.tlsprobe import closed_port
 
     assert closed_port(ConnectionRefusedError(errno.ECONNREFUSED, "refused"))
-    assert closed_port(socket.timeout("timed out"))
+    assert closed_port(TimeoutError("timed out"))
     assert closed_port(OSError(errno.EHOSTUNREACH, "no route to host"))
     assert not closed_port(ConnectionResetError(errno.ECONNRESET, "reset"))
     assert not closed_port(BrokenPipeError(errno.EPIPE, "broken pipe"))
