@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: all venv system images demo demo-audit test unit integration molecule lint sanity collection ee bench clean
+.PHONY: all venv system images demo demo-audit test unit integration molecule lint sanity matrix collection ee bench clean
 
 all: test
 
@@ -59,6 +59,13 @@ lint: $(STAMP)
 sanity: system $(STAMP)
 	$(BIN)/python tools/sanity.py
 
+# The ansible-core release matrix (tools/ansible_matrix.py): the audit path on every supported
+# release against one loopback lab, the same report and gate as on the pinned release; ansible-test
+# sanity with the rules of the oldest, a middle and the newest release (lint runs the pinned one).
+MATRIX_SANITY ?= 2.16,2.18,2.21
+matrix: system $(STAMP)
+	$(BIN)/python tools/ansible_matrix.py --sanity $(MATRIX_SANITY)
+
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
@@ -75,6 +82,7 @@ molecule: images
 
 test: system $(STAMP) lint
 	$(BIN)/pytest -q tests
+	$(MAKE) matrix
 	$(MAKE) molecule
 
 bench: system $(STAMP)

@@ -175,6 +175,7 @@ def main() -> None:
             front_service=params["front_service"],
             peers=params["peers"],
             ae_title=params["ae_title"],
+            command=lambda argv: module.run_command(argv, environ_update={"LANG": "C", "LC_ALL": "C"}),
         )
     except HostAuditError as exc:
         module.fail_json(msg=str(exc))

@@ -9,13 +9,17 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: pacs_node_vars
-short_description: Template the same variables for every node of the play, each in its own context
+short_description: Read the same variables of every node of the play, each in its own context
 description:
   - An action that runs once for the play (C(run_once)) on the controller. For each node of
-    O(nodes) it takes the variables that node sees at this task (inventory, facts, the play's and
-    the role's vars and defaults, C(hostvars)), templates the variables named in O(variables) with
-    them, and validates the node's values of the options in O(argument_spec) as Ansible validates a
-    role's arguments.
+    O(nodes) it reads the variables named in O(variables) as that node sees them at this task, and
+    validates the node's values of the options in O(argument_spec) as Ansible validates a role's
+    arguments. It uses public interfaces only, taking the node's own variables from C(hostvars)
+    (inventory, group and host vars, facts, registered values, extra vars) and the play's from this
+    task (play and role vars, role defaults, task vars); each value is templated with the node's
+    variables and C(hostvars).
+  - Precedence is Ansible's as far as the two views show it; a play value over a key no node of the
+    play sets for itself counts as a role default when it equals the O(argument_spec) default.
   - It stands in for a gathering task and an argument validation task per node, each of which costs
     every node of a fleet a worker process. The pacs_policy role's batch entry point (the audit,
     discovery) uses it.
@@ -24,7 +28,10 @@ version_added: "0.9.0"
 author: pacsguard maintainers (@pacsguard)
 options:
   variables:
-    description: Result key to the name of the variable to template for each node.
+    description:
+      - Result key to a mapping of field to the variable it is read from; a list of names takes the
+        first one defined, C(a.b) reads key C(b) of mapping C(a), a mapping nests. A field whose
+        variables are all undefined for a node is left out of that node's result.
     type: dict
     required: true
   nodes:
@@ -34,7 +41,8 @@ options:
   argument_spec:
     description:
       - Options of a role's entry point (C(argument_specs.<entry>.options) of its
-        C(meta/argument_specs.yml)); each node's values of those it defines are validated.
+        C(meta/argument_specs.yml)); each node's values of those it defines are validated, and O(variables)
+        reads them as validated (typed, with the spec's defaults).
     type: dict
     default: {}
   argument_spec_name:
@@ -54,7 +62,12 @@ EXAMPLES = r"""
 - name: Gather every node's policy inputs, each in its own context, in one task
   pacs_node_vars:
     variables:
-      inputs: pacs_policy_node_inputs
+      inputs:
+        product: pacs_product
+        host: [ansible_host, inventory_hostname]
+        fact_address: ansible_facts.default_ipv4.address
+      caller:
+        timeout: pacs_audit_timeout
     argument_spec: >-
       {{ (lookup('ansible.builtin.file', 'meta/argument_specs.yml') | from_yaml)
          .argument_specs.main.options }}
@@ -65,7 +78,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 nodes:
-  description: Node name to a mapping of the O(variables) keys to their values in that node's context.
+  description: Node name to a mapping of the O(variables) keys to the fields read in that node's context.
   returned: always
   type: dict
   sample: {"pacs1": {"inputs": {"product": "orthanc", "ae_title": "ARCHIVE1"}}}

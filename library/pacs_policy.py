@@ -204,6 +204,7 @@ policy_warnings:
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.parsing.convert_bool import boolean
 
 try:
     from ansible.module_utils.pacsguard.policy import check_policy
@@ -260,6 +261,8 @@ def _prepared(module: AnsibleModule, params: dict) -> dict:
             module.no_log_values.add(key)
     for port in ("dicom_port", "http_port", "plaintext_port", "http_plaintext_port"):
         params[port] = _as_int(params[port])
+    # (a node of O(nodes) is not converted by the argument spec; a templated flag may be a string)
+    params["material"] = boolean(params["material"], strict=False)
     if isinstance(params["peers"], list):
         params["peers"] = [{**peer, "port": _as_int(peer["port"])}
                            if isinstance(peer, dict) and "port" in peer else peer

@@ -31,7 +31,7 @@ TOP_FILES = ("README.md", "LICENSE", "CHANGELOG.md")
 # at the top, Molecule would take the tree for a collection and try to install it before each
 # scenario.
 METADATA = ROOT / "collection"
-PLAYBOOKS = ("audit.yml", "discover.yml", "harden.yml", "site.yml")
+PLAYBOOKS = ("ansible_release.yml", "audit.yml", "discover.yml", "harden.yml", "site.yml")
 # Unit tests of the Python core that need nothing but the core (and cryptography, Debian's own
 # orthanc.json and dcmqrscp.cfg where installed): shipped in ansible-test's layout, run by
 # `ansible-test units` on the installed collection (tools/sanity.py). The others read the roles,
@@ -126,6 +126,8 @@ def stage(meta: dict, into: Path) -> Path:
     shutil.copytree(METADATA / "meta", tree / "meta")
     _copy_modules(tree, collection_import(meta))
     _copy_unit_tests(tree, collection_import(meta))
+    # ansible-test's settings for the collection and its per-release sanity ignores
+    shutil.copytree(METADATA / "tests", tree / "tests", dirs_exist_ok=True)
     shutil.copytree(ROOT / "module_utils" / "pacsguard", tree / "plugins" / "module_utils", ignore=SKIP)
     roles_skip = shutil.ignore_patterns(*SKIP_NAMES, "action_plugins")
     shutil.copytree(ROOT / "roles", tree / "roles", ignore=roles_skip)

@@ -74,7 +74,7 @@ def current() -> Sockets | None:
 
 
 def register(item: Any) -> None:
-    """Put a socket (or pynetdicom AssociationSocket) under the running step's deadline."""
+    """Put a socket under the running step's deadline."""
     registry = current()
     if registry is not None:
         registry.add(item)

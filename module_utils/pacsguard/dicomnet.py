@@ -1,15 +1,15 @@
 """DICOM association attempts for the probe, each bounded in time and size, each summed up as an
 Outcome.
 
-Most attempts are spoken over the probe's own socket (pdu.py, dimse.py: the association, C-ECHO,
-C-FIND and the no-match requests); an attempt with a C-STORE (intrusive checks) goes through
-pynetdicom. Both give the same Outcome for the same answers.
+Every attempt is spoken over the probe's own socket (pdu.py, dimse.py: the association, C-ECHO,
+C-FIND, C-STORE of the intrusive checks and the no-match requests); pynetdicom and pydicom give the
+SOP class UIDs and encode the requests' datasets, through their public interfaces.
 
-pynetdicom waits forever by default; every timeout (connect, TLS handshake, ACSE, DIMSE, network)
-is set here, and each attempt also runs under a deadline of its own (bounded.run) that a server
-trickling bytes cannot stretch: at most ``timeout`` x (3 + number of DIMSE checks) seconds. What a
-server controls is capped too: the length of a PDU it announces (MAX_PDU_BYTES) and the number of
-C-FIND responses counted (MAX_FIND_RESPONSES).
+Every wait has a timeout (connect, TLS handshake, each answer however it trickles), and each attempt
+also runs under a deadline of its own (bounded.run) that a server trickling bytes cannot stretch: at
+most ``timeout`` x (3 + number of DIMSE checks) seconds. What a server controls is capped too: the
+length of a PDU it announces (MAX_PDU_BYTES) and the number of C-FIND responses counted
+(MAX_FIND_RESPONSES).
 """
 
 from __future__ import annotations
@@ -23,37 +23,31 @@ from dataclasses import dataclass, field
 from typing import Any
 
 try:
-    import pynetdicom.ae
     from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
-    from pynetdicom import AE, evt
+    from pydicom.uid import ImplicitVRLittleEndian, generate_uid
     from pynetdicom.dsutils import encode
-    from pynetdicom.pdu import A_ABORT_RQ, A_ASSOCIATE_AC, A_ASSOCIATE_RJ
     from pynetdicom.sop_class import (
         ModalityWorklistInformationFind,
-        PatientRootQueryRetrieveInformationModelFind,
         SecondaryCaptureImageStorage,
         StudyRootQueryRetrieveInformationModelFind,
         StudyRootQueryRetrieveInformationModelGet,
         StudyRootQueryRetrieveInformationModelMove,
         Verification,
     )
-    from pynetdicom.transport import AssociationSocket
 except ImportError:
     # The module reports missing_required_lib with this; importing the package stays possible.
     LIBRARY_IMPORT_ERROR: str | None = traceback.format_exc()
     # names used at import time below
-    AssociationSocket = object
-    ExplicitVRLittleEndian = ImplicitVRLittleEndian = None
+    ImplicitVRLittleEndian = None
     StudyRootQueryRetrieveInformationModelFind = StudyRootQueryRetrieveInformationModelGet = None
     StudyRootQueryRetrieveInformationModelMove = ModalityWorklistInformationFind = None
+    SecondaryCaptureImageStorage = Verification = None
 else:
     LIBRARY_IMPORT_ERROR = None
 
 from . import bounded, dimse, pdu
 from .tlsfacts import is_refusal
 
-_SYNTAXES = [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
 _PENDING = (0xFF00, 0xFF01)
 # The largest PDU the probe reads. It offers a maximum PDU length of 16 KiB (pynetdicom's default);
 # an A-ASSOCIATE-AC with many contexts stays far below this. A server announcing more is hostile.
@@ -62,30 +56,6 @@ MAX_PDU_BYTES = 1024 * 1024
 IMPLEMENTATION_VERSION = b"PACSGUARD_PROBE"
 # C-FIND responses counted before the probe stops reading (the finding needs a count, not all).
 MAX_FIND_RESPONSES = 1000
-
-
-class _BoundedSocket(AssociationSocket):
-    """pynetdicom's requestor socket, registered under the running step's deadline, refusing to
-    read a PDU longer than MAX_PDU_BYTES (the connection is closed instead of buffering it)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._registry = bounded.current()
-        bounded.register(self)
-
-    def recv(self, nr_bytes: int) -> bytearray:
-        if nr_bytes > MAX_PDU_BYTES:
-            if self._registry is not None:
-                self._registry.note(f"the server announced a PDU of {nr_bytes} bytes (the probe reads "
-                                    f"at most {MAX_PDU_BYTES})")
-            self.close()
-            return bytearray()
-        return super().recv(nr_bytes)
-
-
-# The requestor side of AE.associate() builds its socket from this name (pynetdicom 3.0).
-if LIBRARY_IMPORT_ERROR is None:
-    pynetdicom.ae.AssociationSocket = _BoundedSocket  # type: ignore[misc]
 
 
 @dataclass
@@ -144,7 +114,7 @@ def associate(
 ) -> Outcome:
     """Request an association and, when accepted, run the named DIMSE checks before releasing.
 
-    dimse names checks of _DIMSE ("echo", "find", "store", and the no-match requests "find_none",
+    dimse names checks of _RAW_CHECKS ("echo", "find", "store", and the no-match requests "find_none",
     "get", "move", "find_worklist"); their results land in Outcome.dimse. The whole
     attempt ends within ``timeout`` x (3 + len(dimse)) seconds, whatever the server does.
     """
@@ -152,13 +122,7 @@ def associate(
     budget = transport.timeout * (3 + len(dimse))
 
     def attempt() -> Outcome:
-        if "store" not in dimse:
-            return _associate_raw(transport, calling_ae, called_ae, dimse)
-        ae = _make_ae(calling_ae, transport.timeout, dimse)
-        try:
-            return _associate(ae, transport, calling_ae, called_ae, dimse)
-        finally:
-            ae.shutdown()
+        return _associate_raw(transport, calling_ae, called_ae, dimse)
 
     try:
         outcome, notes = bounded.within(attempt, budget)
@@ -170,85 +134,12 @@ def associate(
     return outcome
 
 
-def _make_ae(calling_ae: str, timeout: float, dimse: tuple[str, ...]) -> AE:
-    """An AE with every pynetdicom timeout set and the contexts the checks need."""
-    ae = AE(ae_title=calling_ae)
-    ae.connection_timeout = timeout
-    ae.acse_timeout = timeout
-    ae.dimse_timeout = timeout
-    ae.network_timeout = timeout
-    ae.add_requested_context(Verification)
-    if "find" in dimse:
-        ae.add_requested_context(StudyRootQueryRetrieveInformationModelFind)
-        ae.add_requested_context(PatientRootQueryRetrieveInformationModelFind)
-    if "store" in dimse:
-        ae.add_requested_context(SecondaryCaptureImageStorage, _SYNTAXES)
-    for name in dimse:
-        if name in _NO_MATCH:
-            ae.add_requested_context(_NO_MATCH[name])
-    return ae
-
-
-def _associate(
-    ae: AE, transport: Transport, calling_ae: str, called_ae: str, dimse: tuple[str, ...]
-) -> Outcome:
-    """One association attempt, classified by the PDUs that actually arrived.
-
-    pynetdicom sometimes processes the peer's closing of the connection before the A-ASSOCIATE-RJ
-    that preceded it and reports an abort (seen against dcmqrscp in about one rejection in two);
-    the received PDUs are the ground truth. A refused DIMSE request may abort the association
-    (Orthanc does): the next check then gets a fresh one.
-    """
-    assoc, received, connected, elapsed = _open(ae, transport, called_ae)
-    outcome = Outcome("aborted", "", calling_ae, called_ae)
-    reject = next((pdu for pdu in received if isinstance(pdu, A_ASSOCIATE_RJ)), None)
-    accept = next((pdu for pdu in received if isinstance(pdu, A_ASSOCIATE_AC)), None)
-    if not assoc.is_established and accept is not None:
-        # The server accepted the association but none of the contexts asked for: still accepted.
-        outcome.kind, outcome.detail = "accepted", "A-ASSOCIATE-AC (no requested presentation context)"
-        outcome.implementation_class_uid = _text(accept.implementation_class_uid)
-        outcome.implementation_version_name = _text(accept.implementation_version_name)
-        outcome.dimse = {name: {"allowed": False, "offered": False, "status": "not offered"}
-                         for name in dimse}
-    elif assoc.is_established:
-        outcome.kind, outcome.detail = "accepted", "A-ASSOCIATE-AC"
-        outcome.implementation_class_uid = _text(assoc.acceptor.implementation_class_uid)
-        outcome.implementation_version_name = _text(assoc.acceptor.implementation_version_name)
-        for name in dimse:
-            if not assoc.is_established:
-                assoc = _open(ae, transport, called_ae)[0]
-            if not assoc.is_established:
-                outcome.dimse[name] = {"allowed": False, "status": "association not re-established"}
-                continue
-            outcome.dimse[name] = _DIMSE[name](assoc)
-            answer = outcome.dimse[name]
-            if answer.get("offered", True) and not answer["status"].startswith("0x"):
-                # refused by an abort: let the association wind down before the next check
-                assoc.join(transport.timeout)
-        if assoc.is_established:
-            assoc.release()
-    elif reject is not None:
-        outcome.kind = "rejected"
-        outcome.detail = (f"A-ASSOCIATE-RJ (result {reject.result}, source {reject.source}, "
-                          f"reason {reject.reason_diagnostic})")
-    elif not connected:
-        outcome.kind, outcome.detail = "unreachable", "no TCP/TLS connection"
-    elif any(isinstance(pdu, A_ABORT_RQ) for pdu in received):
-        outcome.detail = "A-ABORT from the peer before any A-ASSOCIATE answer"
-    elif elapsed >= transport.timeout * 0.9:
-        outcome.kind = "timeout"
-        outcome.detail = f"no A-ASSOCIATE answer within {transport.timeout:g} s"
-    else:
-        outcome.detail = "connection closed before any A-ASSOCIATE answer"
-    return outcome
-
-
 def _associate_raw(transport: Transport, calling_ae: str, called_ae: str, dimse: tuple[str, ...]) -> Outcome:
     """An association over a plain (or TLS) socket (pdu.py, dimse.py), and each check of ``dimse``
-    but C-STORE on it: the same Outcome as _associate() for the same answers, without pynetdicom's
-    two polling threads and timers per attempt, which are most of the probe's cost. Connect and TLS
-    handshake within ``timeout``, each answer within ``timeout`` however it trickles; a request the
-    server refuses by an abort gets the next check a fresh association, as in _associate()."""
+    on it, without pynetdicom's two polling threads and timers per attempt (which were most of the
+    probe's cost). Connect and TLS handshake within ``timeout``, each answer within ``timeout``
+    however it trickles; a request the server refuses by an abort gets the next check a fresh
+    association (Orthanc aborts a refused request)."""
     contexts = _raw_contexts(dimse)
     outcome, session = _open_raw(transport, calling_ae, called_ae, contexts)
     if session is None:
@@ -349,16 +240,18 @@ class _Session:
         self._message_id = 0
 
     def ask(self, field: int, sop_class: str, identifier: Dataset | None = None,
-            limit: int = 0) -> tuple[int | None, int]:
+            limit: int = 0, instance: str | None = None) -> tuple[int | None, int]:
         """Send one request and read its responses up to the final one: (final status or None,
-        pending responses). With ``limit``, stops (and aborts) after that many pending ones."""
+        pending responses). With ``limit``, stops (and aborts) after that many pending ones;
+        ``instance`` is the affected SOP instance (C-STORE)."""
         context_id, syntax = self.contexts[sop_class]
         self._message_id += 1
         destination = self.calling_ae if field == dimse.C_MOVE else None
         pending = 0
         try:
-            request = dimse.p_data(context_id, dimse.command(field, sop_class.encode(), self._message_id,
-                                                             identifier is not None, destination), True)
+            request = dimse.p_data(context_id, dimse.command(
+                field, sop_class.encode(), self._message_id, identifier is not None, destination,
+                instance.encode() if instance else None), True)
             if identifier is not None:
                 encoded = encode(identifier, syntax == pdu.IMPLICIT_LE, True) or b""
                 request += dimse.p_data(context_id, encoded, False)
@@ -466,138 +359,12 @@ def _release(conn: socket.socket, timeout: float) -> None:
         _read_pdu(conn, time.monotonic() + timeout)
 
 
-def _open(ae: AE, transport: Transport, called_ae: str) -> tuple[Any, list[Any], bool, float]:
-    """ae.associate() with event capture: (association, PDUs received, connected, seconds)."""
-    connected: list[bool] = []
-    received: list[Any] = []
-    handlers = [
-        (evt.EVT_CONN_OPEN, lambda _event: connected.append(True)),
-        (evt.EVT_PDU_RECV, lambda event: received.append(event.pdu)),
-    ]
-    tls_args = (transport.tls, transport.server_name) if transport.tls else None
-    bind = (transport.bind_address, 0) if transport.bind_address else None
-    started = time.monotonic()
-    assoc = ae.associate(transport.host, transport.port, ae_title=called_ae, bind_address=bind,
-                         tls_args=tls_args, evt_handlers=handlers)
-    return assoc, received, bool(connected), time.monotonic() - started
-
-
-def _text(value: object) -> str | None:
-    """str() of a pynetdicom value, stripped, or None."""
-    return str(value).strip() if value else None
-
-
-def _offered(assoc: Any, *uids: str) -> bool:
-    """Whether the server accepted a presentation context for one of ``uids``."""
-    return any(context.abstract_syntax in uids for context in assoc.accepted_contexts)
-
-
 def _not_offered(name: str) -> dict[str, Any]:
     return {"allowed": False, "offered": False,
             "status": f"not offered (the server accepted no presentation context for {name})"}
 
 
-def _echo(assoc: Any) -> dict[str, Any]:
-    """C-ECHO: allowed when the peer answers Success."""
-    if not _offered(assoc, Verification):
-        return _not_offered("Verification")
-    status = assoc.send_c_echo()
-    code = getattr(status, "Status", None)
-    return {"allowed": code == 0x0000, "status": _status_text(code, assoc)}
-
-
-def _find(assoc: Any) -> dict[str, Any]:
-    """Universal C-FIND at STUDY level (Study Root): counts matches, keeps none of them.
-
-    The identifier asks only for the Study Instance UID, and only the number of pending
-    responses is kept: no patient data leaves this function. Counting stops at
-    MAX_FIND_RESPONSES (the association is then aborted): a server cannot keep the probe reading.
-    """
-    if not _offered(assoc, StudyRootQueryRetrieveInformationModelFind):
-        return _not_offered("Study Root C-FIND")
-    query = _universal_study_query()
-    matches, final = 0, None
-    for status, _identifier in assoc.send_c_find(query, StudyRootQueryRetrieveInformationModelFind):
-        code = getattr(status, "Status", None)
-        if code in _PENDING:
-            matches += 1
-            if matches >= MAX_FIND_RESPONSES:
-                assoc.abort()
-                return {"allowed": True, "matches": matches,
-                        "status": f"stopped after {matches} pending responses"}
-        else:
-            final = code
-    allowed = final == 0x0000 or matches > 0
-    return {"allowed": allowed, "matches": matches, "status": _status_text(final, assoc)}
-
-
-def _store(assoc: Any) -> dict[str, Any]:
-    """C-STORE of a synthetic, clearly labelled probe object (never real patient data)."""
-    if not _offered(assoc, SecondaryCaptureImageStorage):
-        return _not_offered("Secondary Capture storage")
-    status = assoc.send_c_store(_probe_object())
-    code = getattr(status, "Status", None)
-    return {"allowed": code == 0x0000, "status": _status_text(code, assoc)}
-
-
-def _no_match(name: str) -> Any:
-    """A request of service ``name`` for a study that cannot exist (a fresh random UID).
-
-    It reads and moves nothing, and answers one question: does the node process this service for
-    the calling AE? Any DIMSE status means it does (a refusing Orthanc aborts without a status;
-    0x0124 "not authorised" and 0x0122 "SOP class not supported" are refusals too).
-    """
-    def request(assoc: Any) -> dict[str, Any]:
-        model = _NO_MATCH[name]
-        if not _offered(assoc, model):
-            return _not_offered(str(model.name))
-        query = _no_match_query(name)
-        if name == "move":
-            answers = assoc.send_c_move(query, assoc.requestor.ae_title, model)
-        elif name == "get":
-            answers = assoc.send_c_get(query, model)
-        else:
-            answers = assoc.send_c_find(query, model)
-        codes = [getattr(status, "Status", None) for status, _identifier in answers]
-        final = codes[-1] if codes else None
-        allowed = final is not None and final not in _REFUSED
-        return {"allowed": allowed, "status": _status_text(final, assoc)}
-    return request
-
-
-def _status_text(code: int | None, assoc: Any) -> str:
-    """The DIMSE status in hex, or what happened instead (an abort, no answer)."""
-    if code is not None:
-        return f"0x{code:04X}"
-    if assoc.is_aborted:
-        return "A-ABORT (no DIMSE status)"
-    return "no DIMSE status"
-
-
-def _probe_object() -> Dataset:
-    """An 8x8 Secondary Capture image whose patient is obviously the probe itself."""
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
-    ds.SOPClassUID = SecondaryCaptureImageStorage
-    ds.SOPInstanceUID = generate_uid()
-    ds.StudyInstanceUID = generate_uid()
-    ds.SeriesInstanceUID = generate_uid()
-    ds.PatientName = "PACSGUARD^PROBE"
-    ds.PatientID = "PACSGUARD-PROBE"
-    ds.Modality = "OT"
-    ds.ConversionType = "SYN"
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.Rows = ds.Columns = 8
-    ds.BitsAllocated = ds.BitsStored = 8
-    ds.HighBit = 7
-    ds.PixelRepresentation = 0
-    ds.PixelData = bytes(64)
-    return ds
-
-
-# Services asked for with a no-match request (_no_match), by their information model.
+# Services asked for with a no-match request (_raw_no_match), by their information model.
 _NO_MATCH = {
     "find_none": StudyRootQueryRetrieveInformationModelFind,
     "get": StudyRootQueryRetrieveInformationModelGet,
@@ -607,12 +374,9 @@ _NO_MATCH = {
 # DIMSE statuses that refuse the request itself (PS3.7 Annex C: not authorised, SOP class not
 # supported).
 _REFUSED = (0x0124, 0x0122)
-_DIMSE = {"echo": _echo, "find": _find, "store": _store,
-          **{name: _no_match(name) for name in _NO_MATCH}}
 
 
-# The checks spoken over a socket (_associate_raw), each with the context it needs: the same
-# questions and answers as _echo, _find and _no_match.
+# The checks spoken over a socket (_associate_raw), each with the context it needs.
 def _raw_echo(session: _Session) -> dict[str, Any]:
     if Verification not in session.contexts:
         return _not_offered("Verification")
@@ -621,6 +385,8 @@ def _raw_echo(session: _Session) -> dict[str, Any]:
 
 
 def _raw_find(session: _Session) -> dict[str, Any]:
+    """Universal C-FIND at STUDY level (Study Root): counts matches, keeps none of them (the
+    identifier asks only for the Study Instance UID; counting stops at MAX_FIND_RESPONSES)."""
     if StudyRootQueryRetrieveInformationModelFind not in session.contexts:
         return _not_offered("Study Root C-FIND")
     query = _universal_study_query()
@@ -635,7 +401,21 @@ _RAW_FIELDS = {"find_none": dimse.C_FIND, "get": dimse.C_GET, "move": dimse.C_MO
                "find_worklist": dimse.C_FIND}
 
 
+def _raw_store(session: _Session) -> dict[str, Any]:
+    """C-STORE of a synthetic, clearly labelled probe object (never real patient data)."""
+    if SecondaryCaptureImageStorage not in session.contexts:
+        return _not_offered("Secondary Capture storage")
+    probe_object = _probe_object()
+    code, _pending = session.ask(dimse.C_STORE, SecondaryCaptureImageStorage, probe_object,
+                                 instance=str(probe_object.SOPInstanceUID))
+    return {"allowed": code == 0x0000, "status": session.status_text(code)}
+
+
 def _raw_no_match(name: str) -> Any:
+    """A request of service ``name`` for a study that cannot exist (a fresh random UID): it reads
+    and moves nothing, and answers whether the node processes this service for the calling AE (any
+    DIMSE status but 0x0124 "not authorised" and 0x0122 "SOP class not supported" means it does; a
+    refusing Orthanc aborts without a status)."""
     def request(session: _Session) -> dict[str, Any]:
         model = _NO_MATCH[name]
         if model not in session.contexts:
@@ -665,7 +445,31 @@ def _no_match_query(name: str) -> Dataset:
     return query
 
 
-_RAW_CHECKS = {"echo": _raw_echo, "find": _raw_find, **{name: _raw_no_match(name) for name in _NO_MATCH}}
+def _probe_object() -> Dataset:
+    """An 8x8 Secondary Capture image whose patient is obviously the probe itself."""
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
+    ds.SOPClassUID = SecondaryCaptureImageStorage
+    ds.SOPInstanceUID = generate_uid()
+    ds.StudyInstanceUID = generate_uid()
+    ds.SeriesInstanceUID = generate_uid()
+    ds.PatientName = "PACSGUARD^PROBE"
+    ds.PatientID = "PACSGUARD-PROBE"
+    ds.Modality = "OT"
+    ds.ConversionType = "SYN"
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.Rows = ds.Columns = 8
+    ds.BitsAllocated = ds.BitsStored = 8
+    ds.HighBit = 7
+    ds.PixelRepresentation = 0
+    ds.PixelData = bytes(64)
+    return ds
+
+
+_RAW_CHECKS = {"echo": _raw_echo, "find": _raw_find, "store": _raw_store,
+               **{name: _raw_no_match(name) for name in _NO_MATCH}}
 _RAW_SYNTAXES = (pdu.IMPLICIT_LE, dimse.EXPLICIT_LE)
 
 
@@ -673,6 +477,7 @@ def _raw_contexts(checks: tuple[str, ...]) -> tuple[tuple[bytes, tuple[bytes, ..
     """Verification (always, as pynetdicom's path proposes it), then the model of each check."""
     if not checks:
         return pdu.VERIFICATION_ONLY
-    models = {"echo": Verification, "find": StudyRootQueryRetrieveInformationModelFind, **_NO_MATCH}
+    models = {"echo": Verification, "find": StudyRootQueryRetrieveInformationModelFind,
+              "store": SecondaryCaptureImageStorage, **_NO_MATCH}
     wanted = [str(Verification)] + [str(models[name]) for name in checks]
     return tuple((uid.encode(), _RAW_SYNTAXES) for uid in dict.fromkeys(wanted))

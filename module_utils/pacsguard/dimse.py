@@ -3,7 +3,8 @@ PS3.8 9.3.5), and the responses read back only as far as the checks need: the co
 the status of each response, datasets skipped unread.
 
 The checks ask one question per service (C-ECHO; a universal STUDY-level C-FIND whose matches are
-counted; C-FIND, C-GET, C-MOVE and worklist C-FIND for a study that cannot exist). A pynetdicom
+counted; C-STORE of a synthetic probe object; C-FIND, C-GET, C-MOVE and worklist C-FIND for a study
+that cannot exist). A pynetdicom
 association spends two polling threads and its timers on each; on a probe of many endpoints those
 are most of the cost. The command set is always Implicit VR Little Endian (PS3.7 6.3.1); a
 request's identifier is encoded by pynetdicom (dsutils.encode) in the transfer syntax the server
@@ -43,15 +44,18 @@ def _us(value: int) -> bytes:
 
 
 def command(field: int, sop_class: bytes, message_id: int, with_dataset: bool,
-            move_destination: str | None = None) -> bytes:
+            move_destination: str | None = None, affected_instance: bytes | None = None) -> bytes:
     """A request's command set (PS3.7 9.3): affected SOP class, command field, message ID, move
-    destination (C-MOVE), priority (not for C-ECHO), data set type; the group length first."""
+    destination (C-MOVE), priority (not for C-ECHO), data set type, affected SOP instance (C-STORE);
+    the group length first."""
     body = _element(0x0002, sop_class) + _element(0x0100, _us(field)) + _element(0x0110, _us(message_id))
     if move_destination is not None:
         body += _element(0x0600, move_destination.ljust(16).encode("ascii"))
     if field != C_ECHO:
         body += _element(0x0700, _us(_MEDIUM))
     body += _element(0x0800, _us(0x0001 if with_dataset else NO_DATASET))
+    if affected_instance is not None:
+        body += _element(0x1000, affected_instance)
     return _element(0x0000, struct.pack("<I", len(body))) + body
 
 

@@ -231,14 +231,11 @@ def _get_once(result: WebResult, path: str, timeout: float, bind_address: str | 
     conn: http.client.HTTPConnection
     if result.scheme == "https":
         # as an attacker's client would: any version and suite the server may still take
-        context = tlsprobe.any_version_context()
-        conn = http.client.HTTPSConnection(result.host, result.port, timeout=timeout,
-                                           source_address=source, context=context)
+        conn = _TlsConnection(result.host, result.port, tlsprobe.any_version_context(), timeout=timeout,
+                              source_address=source)
     else:
-        conn = http.client.HTTPConnection(result.host, result.port, timeout=timeout,
-                                          source_address=source)
+        conn = _Connection(result.host, result.port, timeout=timeout, source_address=source)
     try:
-        conn._create_connection = _registered_connection  # type: ignore[attr-defined]
         conn.request("GET", path, headers={"Accept": "application/json", **(headers or {})})
         local = conn.sock.getsockname()[0] if conn.sock else ""
         response = conn.getresponse()
@@ -247,14 +244,38 @@ def _get_once(result: WebResult, path: str, timeout: float, bind_address: str | 
         conn.close()
 
 
-def _registered_connection(address: tuple[str, int], timeout: float | None = None,
-                           source_address: tuple[str, int] | None = None) -> socket.socket:
-    """http.client's connection factory, with the socket put under the step's deadline before any
-    byte (TLS handshake included) is read from it."""
+def _registered_connection(conn: http.client.HTTPConnection) -> socket.socket:
+    """The connection's TCP socket, put under the step's deadline before any byte (TLS handshake
+    included) is read from it."""
     bounded.ensure_running()
-    sock = socket.create_connection(address, timeout, source_address)
+    sock = socket.create_connection((conn.host, conn.port), conn.timeout, conn.source_address)
     bounded.register(sock)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
+
+
+class _Connection(http.client.HTTPConnection):
+    """Plain HTTP whose socket is under the step's deadline (http.client's public connect())."""
+
+    def connect(self) -> None:
+        self.sock = _registered_connection(self)
+
+
+class _TlsConnection(http.client.HTTPSConnection):
+    """HTTPS whose socket is under the step's deadline, with the probe's own TLS context."""
+
+    def __init__(self, host: str, port: int, tls: ssl.SSLContext, **kwargs: Any) -> None:
+        super().__init__(host, port, context=tls, **kwargs)
+        self.tls = tls
+
+    def connect(self) -> None:
+        raw = _registered_connection(self)
+        try:
+            self.sock = self.tls.wrap_socket(raw, server_hostname=self.host)
+        except BaseException:
+            raw.close()
+            raise
+        bounded.register(self.sock)
 
 
 def _count(body: bytes) -> int | str:

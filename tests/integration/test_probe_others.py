@@ -11,7 +11,7 @@ from .conftest import rule_ids, run_probe, status
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.parametrize("intrusive", [False, True], ids=["socket-path", "pynetdicom-with-store"])
+@pytest.mark.parametrize("intrusive", [False, True], ids=["association-checks", "with-store"])
 def test_dcmqrscp_shared_area_gives_data_to_anybody(dcmqrscp_open, intrusive):
     """The unknown AE's C-ECHO and C-FIND go over pynetdicom when a C-STORE is tried too, over the
     probe's own socket path otherwise: the same answers either way (the socket path first: the other

@@ -425,6 +425,12 @@ def test_certificates(tmp_path):
     assert finding["severity"] == "high" and "signed with sha1" in finding["evidence"]
 
 
+def _run(argv: list[str]) -> tuple[int, str, str]:
+    """The command runner the module gives (run_command), as a test gives it."""
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=30)
+    return done.returncode, done.stdout, done.stderr
+
+
 def test_openssl_reads_a_certificate_as_cryptography_does(tmp_path):
     """Hosts without python3-cryptography read certificates with openssl: same facts."""
     root = base_host(tmp_path, {})
@@ -432,7 +438,8 @@ def test_openssl_reads_a_certificate_as_cryptography_does(tmp_path):
         cert, _ = certificate(root, "c", days=40, digest=hashes.SHA256, key=key)
         path = root / cert.lstrip("/")
         by_library = common._facts_cryptography(path.read_bytes())
-        by_openssl = common._facts_openssl(str(path))
+        host = Host(str(root), command=_run)
+        by_openssl = common._facts_openssl(host, cert)
         assert by_openssl[1:] == by_library[1:]
         assert abs((by_openssl[0] - by_library[0]).total_seconds()) < 1
 

@@ -47,3 +47,16 @@ def test_requires_ansible_admits_the_tested_core():
     lowest = re.match(r">=(\d+)\.(\d+)", runtime["requires_ansible"])
     tested = tuple(int(part) for part in version("ansible-core").split(".")[:2])
     assert lowest and tested >= (int(lowest.group(1)), int(lowest.group(2)))
+
+
+def test_the_oldest_supported_release_is_the_first_tested_one():
+    """requires_ansible, the release check of every playbook and the matrix name one oldest release."""
+    runtime = yaml.safe_load((ROOT / "collection" / "meta" / "runtime.yml").read_text())
+    play = yaml.safe_load((ROOT / "playbooks" / "ansible_release.yml").read_text())[0]
+    tested = play["vars"]["pacsguard_ansible_tested"]
+    assert runtime["requires_ansible"] == f">={tested[0]}.0"
+    assert tested == sorted(tested, key=lambda release: tuple(int(p) for p in release.split(".")))
+    for name in ("audit.yml", "harden.yml", "discover.yml"):
+        first = yaml.safe_load((ROOT / "playbooks" / name).read_text())[0]
+        assert first == {"name": "Check the ansible-core release",
+                         "ansible.builtin.import_playbook": "ansible_release.yml"}, name

@@ -8,7 +8,7 @@ from types import ModuleType
 from typing import Any
 
 from . import common, dcmqrscp, orthanc
-from .host import Host, Unit
+from .host import Command, Host, Unit
 from .model import RULE_IDS, Audit, Node
 
 RULES: dict[str, ModuleType] = {"orthanc": orthanc, "dcmqrscp": dcmqrscp}
@@ -110,13 +110,15 @@ def run(
     front_service: str = FRONT_SERVICE,
     peers: list[dict[str, Any]] | None = None,
     ae_title: str = "",
+    command: Command | None = None,
 ) -> dict[str, Any]:
-    """The whole configuration audit of one host, as plain data for the module and the report."""
+    """The whole configuration audit of one host, as plain data for the module and the report;
+    command runs the read-only commands it needs (the module's run_command)."""
     for index, peer in enumerate(peers or []):
         if not isinstance(peer, dict) or not peer.get("ae_title") or not peer.get("address"):
             raise HostAuditError(f"peers[{index}]: each peer needs ae_title and address (the policy's "
                                  "resolved peers)")
-    host = Host(root)
+    host = Host(root, command)
     found, unit = discover(host, product, service)
     node = build_node(host, found, unit, config, front_service, peers, ae_title)
     audit = Audit()

@@ -7,7 +7,6 @@ import datetime
 import re
 import shutil
 import stat
-import subprocess
 from typing import Optional
 
 from ..tlsfacts import (
@@ -125,25 +124,20 @@ def _facts_cryptography(data: bytes) -> tuple[datetime.datetime, str, str, int]:
     return cert.not_valid_after_utc, algorithm.name if algorithm else "none", kind, bits
 
 
-def _facts_openssl(path: str) -> tuple[datetime.datetime, str, str, int]:
-    """The same facts from ``openssl x509 -text`` (hosts without python3-cryptography)."""
+def _facts_openssl(host: Host, path: str) -> tuple[datetime.datetime, str, str, int]:
+    """The same facts from ``openssl x509 -text`` (hosts without python3-cryptography), run by the
+    host's command runner (the module's run_command)."""
     openssl = shutil.which("openssl")
     if not openssl:
         raise ValueError("neither python3-cryptography nor openssl is installed")
-    out = subprocess.run(
-        [openssl, "x509", "-in", path, "-noout", "-enddate", "-text"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env={"LANG": "C", "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
-    if out.returncode != 0:
+    argv = [openssl, "x509", "-in", host.path(path), "-noout", "-enddate", "-text"]
+    rc, stdout, _stderr = host.command(argv)
+    if rc != 0:
         raise ValueError("holds no PEM certificate")
-    end = re.search(r"notAfter=(.+)", out.stdout)
-    sig = re.search(r"Signature Algorithm:\s*(\S+)", out.stdout)
-    bits = re.search(r"Public-Key:\s*\((\d+) bit", out.stdout)
-    algo = re.search(r"Public Key Algorithm:\s*(\S+)", out.stdout)
+    end = re.search(r"notAfter=(.+)", stdout)
+    sig = re.search(r"Signature Algorithm:\s*(\S+)", stdout)
+    bits = re.search(r"Public-Key:\s*\((\d+) bit", stdout)
+    algo = re.search(r"Public Key Algorithm:\s*(\S+)", stdout)
     if not (end and sig and bits and algo):
         raise ValueError("openssl's reading of it is incomplete")
     not_after = datetime.datetime.strptime(end.group(1).strip(), "%b %d %H:%M:%S %Y %Z").replace(
@@ -167,8 +161,8 @@ def certificate(host: Host, path: str, where: str, now: datetime.datetime | None
         try:
             not_after, digest, kind, bits = _facts_cryptography(data)
         except ImportError:
-            not_after, digest, kind, bits = _facts_openssl(host.path(path))
-    except (ValueError, subprocess.SubprocessError) as exc:
+            not_after, digest, kind, bits = _facts_openssl(host, path)
+    except ValueError as exc:
         return [(f"{where}: {path}: {exc if str(exc) else 'holds no PEM certificate'}", "error")]
     label = f"{where} {path}"
     problems: Problems = []

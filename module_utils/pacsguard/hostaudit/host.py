@@ -12,6 +12,7 @@ import os
 import re
 import shlex
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 # Where systemd looks for units, highest priority first (systemd.unit(5)).
@@ -94,13 +95,25 @@ def parse_unit(text: str, service: dict[str, list[str]] | None = None) -> dict[s
     return service
 
 
+# Runs a command line, returns (exit status, stdout, stderr): the module's run_command.
+Command = Callable[[list[str]], tuple[int, str, str]]
+
+
 class Host:
     """Read-only access to a host's files under ``root`` ('/' for the machine the module runs on)."""
 
-    def __init__(self, root: str = "/") -> None:
+    def __init__(self, root: str = "/", command: Command | None = None) -> None:
         self.root = root or "/"
+        self._command = command
         self._users: dict[str, tuple[int, int]] | None = None
         self._groups: dict[str, tuple[int, list[str]]] | None = None
+
+    def command(self, argv: list[str]) -> tuple[int, str, str]:
+        """Run a read-only command on the host (exit status, stdout, stderr) with the runner the
+        caller gave (the module's run_command); without one, the command cannot run."""
+        if self._command is None:
+            raise ValueError(f"no command runner to run {argv[0]}")
+        return self._command(argv)
 
     def path(self, host_path: str) -> str:
         """The local path of an absolute path on the host."""
