@@ -61,10 +61,13 @@ sanity: system $(STAMP)
 
 # The ansible-core release matrix (tools/ansible_matrix.py): the audit path on every supported
 # release against one loopback lab, the same report and gate as on the pinned release; ansible-test
-# sanity with the rules of the oldest, a middle and the newest release (lint runs the pinned one).
-MATRIX_SANITY ?= 2.16,2.18,2.21
-matrix: system $(STAMP)
-	$(BIN)/python tools/ansible_matrix.py --sanity $(MATRIX_SANITY)
+# sanity with the rules of the oldest and the newest release (lint runs the pinned one's); the
+# harden path (check mode, harden, audit with the host part) on a fresh podman host with the oldest
+# release and the pinned one. Releases in between: make matrix MATRIX_SANITY=all MATRIX_HARDEN=all.
+MATRIX_SANITY ?= 2.16,2.21
+MATRIX_HARDEN ?= 2.16
+matrix: images
+	$(BIN)/python tools/ansible_matrix.py --sanity $(MATRIX_SANITY) --harden $(MATRIX_HARDEN)
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit

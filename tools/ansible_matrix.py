@@ -11,10 +11,14 @@ PATH or under pyenv):
   node), the same gate and exit status as the release requirements.txt pins (.venv);
 - for the releases named by --sanity, ansible-test sanity on the built collection with that
   release's own rules (tools/sanity.py run by that environment's Python; `make lint` runs it on the
-  pinned release).
+  pinned release);
+- for the releases named by --harden, the user's path on a real host: a podman dcmqrscp host set up
+  as sites run it (lab/site.yml, open to any AE, plaintext), playbooks/harden.yml in check mode (it
+  must succeed and write nothing), harden.yml, then audit.yml from the controller with the host
+  part; each release must give the same report and gate as the pinned release on its own fresh host.
 
 Molecule's full scenarios run on the pinned release. Usage:
-  python tools/ansible_matrix.py [--releases 2.16,2.21] [--sanity 2.16,2.21|all]
+  python tools/ansible_matrix.py [--releases 2.16,2.21] [--sanity 2.16,2.21|all] [--harden 2.16|all]
 """
 
 from __future__ import annotations
@@ -119,12 +123,9 @@ def lab_inventory(open_server: pacslab.Server, listed: pacslab.Server) -> dict:
 
 def audit(bin_dir: Path, inventory: Path, reports: Path) -> dict:
     """audit.yml with this release; what must be equal across releases, and the run's time."""
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_LOCALHOST_WARNING": "false",
-           "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}"}
     started = time.monotonic()
-    run = subprocess.run([str(bin_dir / "ansible-playbook"), "-i", str(inventory), "playbooks/audit.yml",
-                          "-e", f"pacs_audit_report_dir={reports}", "-e", "pacs_audit_fail_on=critical"],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    run = playbook(bin_dir, inventory, "audit.yml", "-e", f"pacs_audit_report_dir={reports}",
+                   "-e", "pacs_audit_fail_on=critical")
     seconds = time.monotonic() - started
     report = reports / "pacsguard-audit.json"
     if not report.exists():
@@ -134,6 +135,141 @@ def audit(bin_dir: Path, inventory: Path, reports: Path) -> dict:
                             "checks": {key: check["status"] for key, check in sorted(host["checks"].items())}}
              for host in document["hosts"]}
     return {"rc": run.returncode, "gate": document["summary"]["gate"], "hosts": hosts, "seconds": seconds}
+
+
+PODMAN_ENV = {**os.environ, "CONTAINERS_CONF": str(ROOT / "images" / "containers.conf")}
+NETWORK = "pacsguard-matrix"
+# What the check-mode run must leave as it was: the product's and systemd's files, the ruleset.
+SNAPSHOT = ("find /etc/dcmtk /etc/systemd/system /etc/pacsguard -type f -exec sha256sum {} + 2>/dev/null"
+            " | sort; nft list ruleset")
+
+
+def podman(*args: str, check: bool = True) -> str:
+    """podman with the project's containers.conf; its stdout."""
+    done = subprocess.run(["podman", *args], env=PODMAN_ENV, capture_output=True, text=True, check=False,
+                          timeout=300)
+    if check and done.returncode:
+        raise RuntimeError(f"podman {' '.join(args[:2])} failed: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def start_host(name: str) -> str:
+    """A Debian 12 systemd host with dcmqrscp on the matrix network; its address."""
+    podman("rm", "-f", "-t", "2", name, check=False)
+    podman("run", "-d", "--name", name, "--hostname", name, "--network", NETWORK, "--systemd=always",
+           "--cap-add", "NET_ADMIN", "localhost/pacsguard/dcmqrscp", "/sbin/init")
+    deadline = time.monotonic() + 60
+    while podman("exec", name, "systemctl", "is-system-running", check=False) not in ("running", "degraded"):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name}: systemd did not finish starting")
+        time.sleep(1)
+    return podman("inspect", "-f", f'{{{{(index .NetworkSettings.Networks "{NETWORK}").IPAddress}}}}', name)
+
+
+def host_inventory(name: str, address: str, controller: str, pki: dict[str, str], reports: Path) -> dict:
+    """One dcmqrscp node whose one listed peer is the controller (the audit's vantage, with the
+    peer's client certificate); the rest from the product table."""
+    waiver = {"rule": "PACS-NET-007", "reason": "dcmqrscp grants query and retrieve to every listed peer",
+              "expires": "{{ '%Y-%m-%d' | strftime(now(utc=true).timestamp() + 89 * 86400) }}"}
+    node = {"ansible_connection": "containers.podman.podman", "ansible_host": name,
+            "pacs_product": "dcmqrscp",
+            "pacs_ae_title": "ARCHIVE1", "pacs_address": address, "pacs_admin_sources": [],
+            "pacs_peers": [{"name": "controller", "ae_title": "CT01", "address": controller,
+                            "services": ["echo", "store", "find"], "tls": True}],
+            "pacs_tls": {"certificate": pki["server_cert"], "private_key": pki["server_key"],
+                         "ca": pki["ca_cert"], "require_client_certificate": True, "min_version": "TLSv1.2"},
+            "pacs_audit_tls_client_certificate": pki["client_ct01_cert"],
+            "pacs_audit_tls_client_key": pki["client_ct01_key"],
+            "pacs_audit_report_dir": str(reports), "pacs_audit_waivers": [waiver]}
+    # one inventory name on every release's host, so that the reports compare
+    return {"all": {"children": {"pacs": {"hosts": {"node": node}}}}}
+
+
+def playbook(bin_dir: Path, inventory: Path, name: str, *extra: str) -> subprocess.CompletedProcess:
+    """One of the project's playbooks with this release (lab/ ones by their path from playbooks/)."""
+    collections = next((ROOT / ".venv").glob("lib/python3*/site-packages/ansible_collections"), None)
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_LOCALHOST_WARNING": "false",
+           "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}",
+           "CONTAINERS_CONF": PODMAN_ENV["CONTAINERS_CONF"],
+           # the podman connection plugin, from the pinned release's collections
+           "ANSIBLE_COLLECTIONS_PATH": str(collections.parent) if collections else ""}
+    return subprocess.run([str(bin_dir / "ansible-playbook"), "-i", str(inventory),
+                           str(ROOT / "playbooks" / name), *extra], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=900)
+
+
+def harden(release: str, bin_dir: Path, pinned_bin: Path, work: Path, pki: dict[str, str]) -> dict:
+    """A fresh host set up as sites run it, hardened in check mode, then for real, then audited."""
+    name = f"pg-matrix-{release.replace('.', '-')}"
+    marks = [("start", time.monotonic())]
+    try:
+        address = start_host(name)
+        controller = json.loads(podman("network", "inspect", NETWORK))[0]["subnets"][0]["gateway"]
+        inventory = work / f"{name}.yml"
+        reports = work / f"reports-{name}"
+        inventory.write_text(yaml.safe_dump(host_inventory(name, address, controller, pki, reports)))
+        site = playbook(pinned_bin, inventory, "../lab/site.yml")
+        if site.returncode:
+            return {"error": "lab/site.yml: " + site.stdout[-2000:]}
+        before = podman("exec", name, "sh", "-c", SNAPSHOT)
+        marks.append(("host", time.monotonic()))
+        check = playbook(bin_dir, inventory, "harden.yml", "--check", "--diff")
+        if check.returncode:
+            return {"error": "harden.yml --check: " + check.stdout[-3000:]}
+        if podman("exec", name, "sh", "-c", SNAPSHOT) != before:
+            return {"error": "harden.yml --check changed the host"}
+        marks.append(("check", time.monotonic()))
+        run = playbook(bin_dir, inventory, "harden.yml")
+        if run.returncode:
+            return {"error": "harden.yml: " + run.stdout[-3000:]}
+        marks.append(("harden", time.monotonic()))
+        outcome = audit(bin_dir, inventory, reports)
+        marks.append(("audit", time.monotonic()))
+        outcome["check_changed"] = _changed(check.stdout, "node")
+        outcome["seconds"] = marks[-1][1] - marks[0][1]
+        outcome["phases"] = ", ".join(f"{label} {end - begin:.0f} s"
+                                      for (_, begin), (label, end) in zip(marks, marks[1:], strict=False))
+        return outcome
+    finally:
+        podman("rm", "-f", "-t", "2", name, check=False)
+
+
+def _changed(output: str, host: str) -> bool:
+    """Whether the run's recap counts a change on the host."""
+    recap = output.split("PLAY RECAP")[-1].splitlines()
+    line = next((line for line in recap if line.split(" ", 1)[0] == host), "")
+    return "changed=" in line and "changed=0 " not in line
+
+
+def run_harden(releases: list[str], work: Path) -> list[str]:
+    """The harden path on the pinned release, then on each release named; what differed."""
+    failures = []
+    pki = pacslab.make_pki(work / "pki")
+    podman("network", "rm", "-f", NETWORK, check=False)
+    podman("network", "create", NETWORK)
+    try:
+        pinned_bin = Path(sys.executable).parent
+        pinned = harden("pinned", pinned_bin, pinned_bin, work, pki)
+        print(f"pinned release: harden --check, harden, audit: rc {pinned.get('rc')}, gate "
+              f"{pinned.get('gate')}, {pinned.get('seconds', 0):.0f} s ({pinned.get('phases')})")
+        if "error" in pinned or not pinned["check_changed"]:
+            print(pinned.get("error", "harden.yml --check reported no change on a fresh host"))
+            return ["pinned harden"]
+        for release in releases:
+            outcome = harden(release, venv(release), pinned_bin, work, pki)
+            keys = ("rc", "gate", "hosts", "check_changed")
+            same = "error" not in outcome and \
+                {k: outcome.get(k) for k in keys} == {k: pinned[k] for k in keys}
+            print(f"ansible-core {release}: harden --check, harden, audit: rc {outcome.get('rc')}, gate "
+                  f"{outcome.get('gate')}, {outcome.get('seconds', 0):.0f} s ({outcome.get('phases')}), "
+                  f"{'the same report' if same else 'DIFFERS'}")
+            if not same:
+                failures.append(f"{release} harden")
+                print(outcome.get("error") or json.dumps({"pinned": pinned, release: outcome}, indent=1,
+                                                         default=str)[-6000:])
+    finally:
+        podman("network", "rm", "-f", NETWORK, check=False)
+    return failures
 
 
 def sanity(bin_dir: Path) -> int:
@@ -146,10 +282,13 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--releases", help="comma-separated releases (default: every tested one)")
     parser.add_argument("--sanity", default="", help="releases that also run ansible-test sanity (or all)")
+    parser.add_argument("--harden", default="", help="releases that also harden a podman host (or all)")
     args = parser.parse_args(argv)
     releases = args.releases.split(",") if args.releases else tested_releases()
     with_sanity = set(releases if args.sanity == "all" else filter(None, args.sanity.split(",")))
-    unknown = sorted((set(releases) | with_sanity) - set(tested_releases()))
+    with_harden = [r for r in releases if args.harden == "all" or r in args.harden.split(",")]
+    unknown = sorted((set(releases) | with_sanity | set(args.harden.split(",")) - {"", "all"})
+                     - set(tested_releases()))
     if unknown:
         parser.error(f"not a tested release: {', '.join(unknown)}")
     failures = []
@@ -183,6 +322,8 @@ def main(argv: list[str]) -> int:
         finally:
             open_server.stop()
             listed.stop()
+        if with_harden:
+            failures += run_harden(with_harden, work)
     print("matrix: " + ("FAILED " + ", ".join(failures) if failures else f"{len(releases)} release(s) pass"))
     return 1 if failures else 0
 
