@@ -17,8 +17,8 @@ want="${1:-all}"
 # The parent of an image; a trixie-NAME layer is Containerfile.NAME built on the trixie parent.
 parent_of() {
   case "$1" in
-    systemd|ee-base) echo bookworm-base ;;
-    trixie-systemd) echo trixie-base ;;
+    systemd) echo bookworm-base ;;
+    trixie-systemd|ee-base) echo trixie-base ;;
     trixie-orthanc-dicomweb) echo trixie-orthanc ;;
     trixie-*) echo trixie-systemd ;;
     *) echo systemd ;;
@@ -31,6 +31,7 @@ recipe() {
   local name="$1"
   case "$name" in
     bookworm-base) echo "minbase-netbase-ca-v1"; return 0 ;;
+    ee-base) ;;  # a layer (Containerfile.ee-base), not a debootstrap base
     *-base) echo "minbase-netbase-ca-v1-${name%-base}"; return 0 ;;
   esac
   local extra=/dev/null
@@ -140,7 +141,7 @@ case "$want" in
   orthanc) build_base; build_layer systemd; build_layer orthanc ;;
   dcmqrscp) build_base; build_layer systemd; build_layer dcmqrscp ;;
   peer) build_base; build_layer systemd; have_image peer || peer_wheels; build_layer peer ;;
-  ee-base) build_base; build_layer ee-base ;;
+  ee-base) build_base trixie; build_layer ee-base ;;
   trixie) build_trixie ;;
   all)
     build_base; build_layer systemd; build_layer orthanc; build_layer dcmqrscp

@@ -30,7 +30,7 @@ PY
 arch="$(uname -m)"
 # shellcheck disable=SC2086  # $pins is two requirement specifiers
 "$python" -m pip download --quiet --disable-pip-version-check --only-binary=:all: \
-  --python-version 3.11 --implementation cp --platform "manylinux2014_$arch" \
+  --python-version 3.13 --implementation cp --platform "manylinux2014_$arch" \
   --platform "manylinux_2_28_$arch" --platform "manylinux_2_34_$arch" --platform any \
   -d "$stage/wheels" $pins bindep pyyaml packaging setuptools wheel 'dumb-init==1.2.5' \
   -r "$root/images/peer-requirements.txt" 2>&1 | grep -v "^WARNING: Location" || true

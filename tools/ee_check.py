@@ -70,6 +70,7 @@ def results(path: Path) -> dict:
 def main() -> int:
     if podman("image", "exists", IMAGE, check=False).returncode != 0:
         raise SystemExit(f"{IMAGE} is missing: run tools/build_ee.sh (make ee)")
+    release = podman("run", "--rm", IMAGE, "ansible", "--version", check=False).stdout.splitlines()[:1]
     stop_host()
     try:
         address = start_host()
@@ -104,6 +105,11 @@ def main() -> int:
     print(f"EE audit of {HOST} ({address}) by pacsguard.pacs.audit: {took:.1f} s, rc {in_ee.returncode}, "
           f"verdict {host['verdict']}, findings {', '.join(host['findings'])}")
     problems = []
+    newest = yaml.safe_load((ROOT / "playbooks" / "ansible_release.yml").read_text())[0]["vars"][
+        "pacsguard_ansible_tested"][-1]
+    print(f"EE controller: {' '.join(release) or 'ansible --version gave nothing'}")
+    if not release or f"[core {newest}." not in release[0]:
+        problems.append(f"the EE does not carry ansible-core {newest}, the newest supported release")
     if from_ee != from_clone:
         problems.append(f"the EE and the clone differ:\n  EE:    {from_ee}\n  clone: {from_clone}")
     if in_ee.returncode != clone.returncode:

@@ -29,10 +29,12 @@ def test_the_collection_takes_its_version_from_the_core():
     assert f"## {VERSION} " in (ROOT / "CHANGELOG.md").read_text()
 
 
-def test_the_ee_pins_what_the_controller_runs():
+def test_the_ee_carries_the_newest_supported_release():
     definition = yaml.safe_load((ROOT / "ee" / "execution-environment.yml").read_text())
     deps = definition["dependencies"]
-    assert deps["ansible_core"]["package_pip"] == f"ansible-core=={version('ansible-core')}"
+    newest = yaml.safe_load((ROOT / "playbooks" / "ansible_release.yml").read_text())[0]["vars"][
+        "pacsguard_ansible_tested"][-1]
+    assert re.fullmatch(rf"ansible-core=={re.escape(newest)}\.\d+", deps["ansible_core"]["package_pip"])
     assert (ROOT / "ee" / deps["python"]).resolve() == ROOT / "images" / "peer-requirements.txt"
 
 
