@@ -279,6 +279,8 @@ def sanity(bin_dir: Path) -> int:
 
 
 def main(argv: list[str]) -> int:
+    # each line when it is printed: the sanity runs and pip write to the same output between them
+    sys.stdout.reconfigure(line_buffering=True)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--releases", help="comma-separated releases (default: every tested one)")
     parser.add_argument("--sanity", default="", help="releases that also run ansible-test sanity (or all)")
