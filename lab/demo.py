@@ -40,6 +40,7 @@ RELEASES = {"12": "", "13": "trixie-"}
 RELEASE = os.environ.get("PACSGUARD_DEBIAN", "12")
 PODMAN_ENV = dict(os.environ, CONTAINERS_CONF=str(ROOT / "images" / "containers.conf"))
 ANSIBLE_ENV = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+                   ANSIBLE_CONNECTION_PLUGINS=str(ROOT / "lab" / "connection_plugins"),
                    PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
 
 
@@ -92,7 +93,7 @@ def prepare(addresses: dict[str, str], pki: dict[str, str]) -> None:
 
 def inventory(addresses: dict[str, str], pki: dict[str, str]) -> dict:
     """The site's policy, written once: the same peer list for both nodes; the vantage hosts probe."""
-    connection = {"ansible_connection": "containers.podman.podman"}
+    connection = {"ansible_connection": "podman"}  # lab/connection_plugins/podman.py
     shared = {
         **connection,
         # A second, off-lab peer (a documentation address nothing is sent to): the modality must
