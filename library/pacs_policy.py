@@ -83,7 +83,7 @@ options:
         given and O(host) is not an IP address (a container name, say).
     type: str
   peers:
-    description: The allowlist (C(pacs_peers)); see the project README for the fields.
+    description: The allowlist (C(pacs_peers)); see docs/usage.md for the fields.
     type: raw
     default: []
   admin_sources:

@@ -27,6 +27,8 @@ CLONE_IMPORT = "ansible.module_utils.pacsguard"
 # What a collection user gets: the rest of the tree (molecule, lab, images, bench) builds and
 # tests the project itself.
 TOP_FILES = ("README.md", "LICENSE", "CHANGELOG.md")
+# The reference the README links to, at the same relative path
+DOCS = "docs"
 # The collection's own metadata (galaxy.yml, meta/runtime.yml) lives in collection/, not at the top:
 # at the top, Molecule would take the tree for a collection and try to install it before each
 # scenario.
@@ -122,6 +124,7 @@ def stage(meta: dict, into: Path) -> Path:
     for name in TOP_FILES:
         (tree / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, tree / name)
+    shutil.copytree(ROOT / DOCS, tree / DOCS, ignore=SKIP)
     (tree / "galaxy.yml").write_text("---\n" + yaml.safe_dump(meta, sort_keys=False))
     shutil.copytree(METADATA / "meta", tree / "meta")
     _copy_modules(tree, collection_import(meta))

@@ -270,6 +270,12 @@ class Finding:
         return asdict(self)
 
 
+def family(prefix: str) -> tuple[str, ...]:
+    """The catalogue's rules of one family (``PACS-NET``, ``PACS-CFG``, ...), in catalogue order:
+    the one list every check family, count and report takes its rules from."""
+    return tuple(rule_id for rule_id in RULES if rule_id.rsplit("-", 1)[0] == prefix)
+
+
 def make_finding(rule_id: str, evidence: str, severity: str | None = None) -> Finding:
     """Build a finding of a catalogue rule; ``severity`` overrides the rule's (PACS-TLS-005)."""
     rule = RULES[rule_id]

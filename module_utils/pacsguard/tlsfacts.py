@@ -25,6 +25,15 @@ WEB_TLS12_SUITES: tuple[str, ...] = (
     "ECDHE-RSA-CHACHA20-POLY1305",
     "DHE-RSA-CHACHA20-POLY1305",
 )
+# TLS 1.2 suites a configuration on a host may list without a finding (the host audit): the ones
+# above and the other forward-secret AEAD suites (AES-CCM with a full-length tag).
+ACCEPTED_TLS12_SUITES: tuple[str, ...] = (
+    *WEB_TLS12_SUITES,
+    "ECDHE-ECDSA-AES128-CCM",
+    "ECDHE-ECDSA-AES256-CCM",
+    "DHE-RSA-AES128-CCM",
+    "DHE-RSA-AES256-CCM",
+)
 # TLS 1.3 suites (all AEAD, all within the profile), OpenSSL names.
 TLS13_SUITES: tuple[str, ...] = (
     "TLS_AES_128_GCM_SHA256",
@@ -35,6 +44,12 @@ TLS13_SUITES: tuple[str, ...] = (
 ALLOWED_MIN_VERSIONS: tuple[str, ...] = ("TLSv1.2", "TLSv1.3")
 LEGACY_VERSIONS: tuple[str, ...] = ("TLSv1.0", "TLSv1.1")
 DEFAULT_MIN_VERSION = "TLSv1.2"
+# Options every stunnel service of pacsguard's fronts carries: the server picks the suite, and no
+# renegotiation (RFC 9325 section 3.5).
+STUNNEL_OPTIONS: tuple[str, ...] = ("CIPHER_SERVER_PREFERENCE", "NO_RENEGOTIATION")
+# Orthanc's numbers for a minimum protocol version (DicomTlsMinimumProtocolVersion,
+# SslMinimumProtocolVersion): 4 is TLS 1.2 and later, 5 TLS 1.3 only.
+ORTHANC_MIN_PROTOCOL: dict[str, int] = {"TLSv1.2": 4, "TLSv1.3": 5}
 # Smallest keys the profile accepts, by key type (bits). A type not listed (DSA, Ed25519, ...) is not
 # in the profile: the policy check refuses it for the node, the probe reports it (medium).
 MIN_KEY_BITS: dict[str, int] = {"RSA": 2048, "EC": 256}
@@ -57,7 +72,8 @@ def key_too_small(key_type: str, bits: int) -> str:
 def profile() -> dict[str, object]:
     """The profile as plain data, for templates (through the resolved policy)."""
     return {"tls12_suites": list(BCP195_TLS12_SUITES), "tls13_suites": list(TLS13_SUITES),
-            "allowed_min_versions": list(ALLOWED_MIN_VERSIONS)}
+            "allowed_min_versions": list(ALLOWED_MIN_VERSIONS), "stunnel_options": list(STUNNEL_OPTIONS),
+            "orthanc_min_protocol": dict(ORTHANC_MIN_PROTOCOL)}
 
 
 def is_refusal(reason: str) -> bool:

@@ -65,7 +65,7 @@ def test_tarball_holds_what_users_need_and_nothing_of_the_test_rig(installed):
     assert {"LICENSE", "README.md", "CHANGELOG.md", "meta/runtime.yml", "playbooks/audit.yml",
             "plugins/modules/dicom_probe.py", "plugins/module_utils/probe/engine.py",
             "roles/pacs_audit/tasks/main.yml", "tests/unit/plugins/module_utils/test_findings.py",
-            "plugins/action/pacs_node_vars.py"} <= names
+            "plugins/action/pacs_node_vars.py", "docs/usage.md"} <= names
     assert not {n for n in names if n.split("/")[0] in ("molecule", "lab", "images", "bench", "library")}
     # a collection's roles cannot carry plugins: the roles' own are the collection's
     assert not {n for n in names if "/action_plugins" in n}

@@ -44,7 +44,7 @@ def test_bad_input_is_refused_before_any_network_traffic(kwargs, message):
 
 def test_the_documented_deadline_is_the_derived_one():
     """The check counts the default deadline is derived from are written in the module's docs and
-    the README; they follow the code (a new check changes them)."""
+    docs/usage.md; they follow the code (a new check changes them)."""
     from pathlib import Path
 
     from pacsguard.probe import engine
@@ -53,5 +53,5 @@ def test_the_documented_deadline_is_the_derived_one():
     network, with_web = engine.NETWORK_CHECKS, engine.NETWORK_CHECKS + engine.WEB_CHECKS
     docs = (root / "library" / "dicom_probe.py").read_text()
     assert f"({network}, or {with_web} with O(web_url))" in docs
-    readme = (root / "README.md").read_text()
-    assert f"x {network}\nnetwork checks, x {with_web} with `web_url`" in readme
+    usage = (root / "docs" / "usage.md").read_text()
+    assert f"x {network}\nnetwork checks, x {with_web} with `web_url`" in usage

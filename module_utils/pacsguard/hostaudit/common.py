@@ -10,8 +10,8 @@ import stat
 from typing import Optional
 
 from ..tlsfacts import (
+    ACCEPTED_TLS12_SUITES,
     ALLOWED_MIN_VERSIONS,
-    BCP195_TLS12_SUITES,
     EXPIRY_WARNING_DAYS,
     WEAK_SIGNATURE_HASHES,
     key_too_small,
@@ -29,14 +29,12 @@ SANDBOX: dict[str, tuple[str, ...]] = {
     "ProtectSystem": ("full", "strict"),
     "ProtectHome": ("yes", "true", "1", "on", "read-only", "tmpfs"),
 }
-# An AEAD suite of TLS 1.2 (OpenSSL names): ECDHE or DHE key exchange with GCM, CCM or ChaCha20.
-_AEAD = re.compile(r"^(ECDHE|DHE)-.*(GCM|CHACHA20|CCM)")
 _TLS_ORDER = ("SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 
 
 def is_aead(suite: str) -> bool:
-    """Whether an OpenSSL TLS 1.2 suite name is in the non-downgrading profile's spirit (AEAD, PFS)."""
-    return suite in BCP195_TLS12_SUITES or bool(_AEAD.match(suite))
+    """Whether an OpenSSL TLS 1.2 suite name is a forward-secret AEAD suite (tlsfacts)."""
+    return suite in ACCEPTED_TLS12_SUITES
 
 
 def tls_at_least_12(version: str) -> bool:

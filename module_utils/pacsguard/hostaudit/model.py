@@ -6,11 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..findings import Finding, make_finding, severity_rank
+from ..findings import Finding, family, make_finding, severity_rank
+from ..service import RULE as SERVICE_RULE
 from .host import Host, Unit
 
 # Every rule of the configuration audit, in report order (PACS-CFG-014 is pacs_service_state's).
-RULE_IDS: tuple[str, ...] = tuple(f"PACS-CFG-{n:03d}" for n in (*range(1, 14), 15))
+RULE_IDS: tuple[str, ...] = tuple(rule for rule in family("PACS-CFG") if rule != SERVICE_RULE)
 
 
 class Unreadable(Exception):

@@ -9,11 +9,11 @@ import secrets
 from typing import Any
 
 from ..dicomnet import Outcome, associate
+from ..findings import family
 from ..products import PEER_DEFAULTS, SERVICES
 from .model import Run
 
-RULES = ("PACS-NET-001", "PACS-NET-002", "PACS-NET-003", "PACS-NET-004", "PACS-NET-005",
-         "PACS-NET-006", "PACS-NET-007")
+RULES = family("PACS-NET")
 # The DIMSE check that asks for each service a peer may be granted, without reading or moving data
 # (store only when intrusive checks are allowed: it leaves a probe object in the archive).
 _SERVICE_CHECKS = {"echo": "echo", "find": "find_none", "get": "get", "move": "move",

@@ -7,10 +7,11 @@ from __future__ import annotations
 import socket
 
 from .. import tlsprobe
+from ..findings import family
 from .association import choose_controls
 from .model import Run
 
-RULES = ("PACS-FW-001",)
+RULES = family("PACS-FW")
 
 
 def reach(run: Run) -> bool:

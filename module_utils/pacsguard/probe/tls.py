@@ -9,12 +9,11 @@ from typing import Any
 
 from .. import tlsprobe
 from ..dicomnet import Outcome, Transport, associate
-from ..findings import severity_rank
+from ..findings import family, severity_rank
 from ..tlsfacts import LEGACY_VERSIONS
 from .model import Run
 
-RULES = ("PACS-TLS-001", "PACS-TLS-002", "PACS-TLS-003", "PACS-TLS-004", "PACS-TLS-005",
-         "PACS-TLS-006")
+RULES = family("PACS-TLS")
 
 
 def handshake(run: Run, version: Any = None, ciphers: str | None = None) -> tlsprobe.Handshake:

@@ -7,11 +7,12 @@ not forward-secret AEAD? (The HTTP work is in webprobe.py, the handshakes in tls
 from __future__ import annotations
 
 from .. import tlsprobe, webprobe
+from ..findings import family
 from ..tlsfacts import LEGACY_VERSIONS
 from .model import Run
 from .tls import unobserved
 
-RULES = ("PACS-WEB-001", "PACS-WEB-002", "PACS-WEB-003", "PACS-WEB-004", "PACS-WEB-005")
+RULES = family("PACS-WEB")
 # Handshakes PACS-WEB-004 makes at most: one per protocol version, and one offering only suites
 # outside forward-secret AEAD (for deadlines; each handshake may take two attempts).
 TLS_HANDSHAKES = len(tlsprobe.TLS_VERSIONS) + 1
