@@ -30,9 +30,10 @@ version_added: "0.4.0"
 author: pacsguard maintainers (@pacsguard)
 options:
   product:
-    description: The product to audit; detected when omitted.
+    description:
+      - The product to audit; detected when omitted.
+      - One of the products of pacsguard's registry (module_utils/pacsguard/products.py).
     type: str
-    choices: [orthanc, dcmqrscp]
   service:
     description: The systemd service that runs the product, when it is not the product's usual one.
     type: str
@@ -142,10 +143,9 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 try:
-    from ansible.module_utils.pacsguard.hostaudit.audit import RULES, HostAuditError, run
+    from ansible.module_utils.pacsguard.hostaudit.audit import HostAuditError, run
 except ImportError:
     AUDIT_IMPORT_ERROR: str | None = traceback.format_exc()
-    RULES = {"orthanc": None, "dcmqrscp": None}
 else:
     AUDIT_IMPORT_ERROR = None
 
@@ -153,7 +153,7 @@ else:
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
-            "product": {"type": "str", "choices": sorted(RULES)},
+            "product": {"type": "str"},
             "service": {"type": "str"},
             "config": {"type": "path"},
             "front_service": {"type": "str", "default": "pacsguard-tls-front"},

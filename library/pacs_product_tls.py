@@ -24,10 +24,11 @@ version_added: "0.9.0"
 author: pacsguard maintainers (@pacsguard)
 options:
   product:
-    description: The PACS product of the node (C(pacs_product)).
+    description:
+      - The PACS product of the node (C(pacs_product)).
+      - One of the products of pacsguard's registry (module_utils/pacsguard/products.py).
     type: str
     required: true
-    choices: [orthanc, dcmqrscp]
 attributes:
   check_mode:
     support: full
@@ -79,7 +80,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 try:
-    from ansible.module_utils.pacsguard.products import NATIVE_DICOM_TLS_SINCE
+    from ansible.module_utils.pacsguard.products import get, names
     from ansible.module_utils.pacsguard.producttls import candidate_version, help_lists_tls, native_by_version
 except ImportError:
     IMPORT_ERROR: str | None = traceback.format_exc()
@@ -104,17 +105,20 @@ def _installed_version(module: AnsibleModule, package: str) -> str:
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec={"product": {"type": "str", "required": True,
-                                                      "choices": ["orthanc", "dcmqrscp"]}},
+    module = AnsibleModule(argument_spec={"product": {"type": "str", "required": True}},
                            supports_check_mode=True)
     if IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("pacsguard's module_utils"), exception=IMPORT_ERROR)
     product = module.params["product"]
-    if product not in NATIVE_DICOM_TLS_SINCE:
+    described = get(product)
+    if described is None:  # pacs_policy names it with every other problem of the policy
+        module.exit_json(changed=False, dicom_tls=None, source="unknown", version="",
+                         evidence=f"{product!r} is not one of {', '.join(names())}")
+    if not described.native_dicom_tls_since:
         module.exit_json(changed=False, dicom_tls=True, source="product", version="",
                          evidence=f"{product} has DICOM TLS of its own")
-    package, since = NATIVE_DICOM_TLS_SINCE[product]
-    program = module.get_bin_path(product)
+    package, since = described.package, described.native_dicom_tls_since
+    program = module.get_bin_path(described.binary)
     if program:
         native = help_lists_tls(_run(module, [program, "--help"]))
         module.exit_json(changed=False, dicom_tls=native, source="installed",

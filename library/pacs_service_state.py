@@ -29,8 +29,8 @@ options:
         files each reads at start, as the roles set them up by default (Orthanc; dcmqrscp and its
         TLS front). Services that do not run are left out. The top-level values describe the first
         running service; O(product) results carry all of them in RV(services).
+      - The product is one of the products of pacsguard's registry (module_utils/pacsguard/products.py).
     type: str
-    choices: [orthanc, dcmqrscp]
   paths:
     description:
       - Files the service reads at start. Globs are expanded; a directory stands for the files
@@ -119,7 +119,7 @@ import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.pacsguard.products import HOST_SERVICES
+from ansible.module_utils.pacsguard.products import host_services, names
 from ansible.module_utils.pacsguard.service import PROPERTIES, ServiceState, combined, parse_show, state
 
 
@@ -141,7 +141,7 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "service": {"type": "str"},
-            "product": {"type": "str", "choices": sorted(HOST_SERVICES)},
+            "product": {"type": "str"},
             "paths": {"type": "list", "elements": "str", "default": []},
             "warn": {"type": "bool", "default": True},
         },
@@ -150,11 +150,13 @@ def main() -> None:
         supports_check_mode=True,
     )
     params = module.params
+    if params["product"] is not None and params["product"] not in names():
+        module.fail_json(msg=f"product {params['product']!r} is not one of {', '.join(names())}")
     if params["service"]:
         states = [_read(module, params["service"], params["paths"])]
     else:
         states = [_read(module, item["service"], item["paths"])
-                  for item in HOST_SERVICES[params["product"]]]
+                  for item in host_services()[params["product"]]]
     for item in states:
         if item.pending and params["warn"]:
             module.warn(f"restart pending: {item.summary()}")

@@ -134,7 +134,9 @@ def audit(bin_dir: Path, inventory: Path, reports: Path) -> dict:
         return {"rc": run.returncode, "error": run.stdout[-3000:] + run.stderr[-2000:], "seconds": seconds}
     document = json.loads(report.read_text())
     hosts = {host["name"]: {"verdict": host["verdict"], "error": host.get("error"),
-                            "checks": {key: check["status"] for key, check in sorted(host["checks"].items())}}
+                            "checks": {key: check["status"] for key, check in sorted(host["checks"].items())},
+                            "open": sorted({finding["id"] for finding in host.get("findings", [])
+                                            if not finding.get("waived")})}
              for host in document["hosts"]}
     return {"rc": run.returncode, "gate": document["summary"]["gate"], "hosts": hosts, "seconds": seconds}
 
@@ -243,9 +245,12 @@ def _changed(output: str, host: str) -> bool:
 
 
 def _hardened(outcome: dict) -> bool:
-    """What a hardened host gives on any release: check mode saw changes, the audit passes every node."""
+    """What a hardened host gives on any release: check mode saw changes, the audit's gate passes,
+    and no node has a finding but the waived one or a check it could not judge."""
     return "error" not in outcome and outcome["check_changed"] and outcome["rc"] == 0 \
-        and outcome["gate"] == "pass" and all(host["verdict"] == "pass" for host in outcome["hosts"].values())
+        and outcome["gate"] == "pass" and all(
+            not host["error"] and not host["open"] and "error" not in host["checks"].values()
+            for host in outcome["hosts"].values())
 
 
 def run_harden(releases: list[str], work: Path, reference: bool) -> list[str]:

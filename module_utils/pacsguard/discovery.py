@@ -36,13 +36,14 @@ from typing import Any
 from . import jsonc, pdu
 from .aetitle import validate_ae_title
 from .findings import make_finding
-from .products import DICOM_PORT, PRODUCT_DEFAULTS, PRODUCTS, default
+from .products import DICOM_PORT, REGISTRY, default, names
 
 # The usual DICOM ports (PS3.15 Annex B: 104 and 11112; DICOM TLS 2762; ISCL 2761) and every
 # product's own DICOM and web ports (products.py), so a product's default install is never missed.
-_PRODUCT_DICOM_PORTS = {p["dicom_port"] for p in PRODUCT_DEFAULTS.values()}
+_PRODUCT_DICOM_PORTS = {product.dicom_port for product in REGISTRY.values()}
 DICOM_PORTS = tuple(sorted({DICOM_PORT, 11112, 2761, 2762} | _PRODUCT_DICOM_PORTS))
-WEB_PORTS = tuple(sorted({p["http_port"] for p in PRODUCT_DEFAULTS.values() if p["http_port"]}))
+WEB_PORTS = tuple(sorted({product.http_port for product in REGISTRY.values() if product.http_port}))
+PRODUCTS = names()
 DEFAULT_PORTS = tuple(sorted(set(DICOM_PORTS) | set(WEB_PORTS)))
 # Safe defaults: sockets open at once, connections started per second, addresses per sweep.
 DEFAULT_CONCURRENCY = 100
@@ -391,13 +392,14 @@ def _read_web(data: bytes, endpoint: Endpoint) -> None:
     headers = {k.strip().lower(): v.strip() for k, _s, v in (line.partition(":") for line in lines[1:])}
     endpoint.service, endpoint.transport = "web", endpoint.transport or "plaintext"
     endpoint.detail = f"HTTP {status} to GET /system"
-    realm = headers.get("www-authenticate", "")
-    if "orthanc" in realm.lower():
-        endpoint.product = "Orthanc"
-    if status == "200":
-        document = jsonc.loads_bounded(body)  # None when not JSON, too deep or too large
-        if isinstance(document, dict) and "DicomAet" in document:
-            endpoint.product = "Orthanc"
+    realm = headers.get("www-authenticate", "").lower()
+    # None when not JSON, too deep or too large
+    document = jsonc.loads_bounded(body) if status == "200" else None
+    for product in REGISTRY.values():
+        if product.web_realm and product.web_realm in realm:
+            endpoint.product = product.display
+        if product.web_status_key and isinstance(document, dict) and product.web_status_key in document:
+            endpoint.product = product.display
             endpoint.version = pdu.server_text(str(document.get("Version") or ""), pdu.NAME_CHARS, 32)
             endpoint.detail += " without credentials"
 

@@ -20,14 +20,13 @@ from .languages import (
     symbol_name,
 )
 from .problems import PolicyReport
-from .products import DEFAULT_WEB_CREDENTIALS, PEER_DEFAULTS, PRODUCTS, SERVICES, default
+from .products import PEER_DEFAULTS, SERVICES, default, default_web_credentials, get, names
 
 PEER_FIELDS = frozenset({"name", "ae_title", "address", "port", "services", "tls"})
 # Passwords an attacker tries first; Orthanc's documentation samples included.
 WEAK_PASSWORDS = frozenset({"", "admin", "password", "changeme", "secret", "bobpassword", "123456",
                             "12345678"}
-                           | {password.lower() for credentials in DEFAULT_WEB_CREDENTIALS.values()
-                              for _user, password in credentials})
+                           | {password.lower() for _user, password in default_web_credentials()})
 MIN_PASSWORD_LENGTH = 12
 
 
@@ -135,15 +134,15 @@ PORTS = ("dicom_port", "http_port", "plaintext_port", "http_plaintext_port")
 def check_node(policy: dict[str, Any], report: PolicyReport) -> dict[str, Any]:
     """The node's own identity: product, AE title, and its ports with the product's defaults."""
     product = policy.get("product")
-    if product not in PRODUCTS:
-        report.errors.append(f"pacs_product: {product!r} is not one of {', '.join(PRODUCTS)}")
+    if get(product) is None:
+        report.errors.append(f"pacs_product: {product!r} is not one of {', '.join(names())}")
     ok, reason = validate_ae_title(policy.get("ae_title"))
     if not ok:
         report.errors.append(f"pacs_ae_title: {reason}")
     ports: dict[str, Any] = {}
     for name in PORTS:
         value, fallback = policy.get(name), default(product, name)
-        if value is not None and fallback is None and product in PRODUCTS:
+        if value is not None and fallback is None and get(product) is not None:
             report.warnings.append(f"pacs_{name}: {product} has no such port; {value!r} is ignored")
             value = None
         value = fallback if value is None else value
@@ -204,7 +203,7 @@ def _check_tls_peers(product: Any, front: bool | None, peers: list[dict[str, Any
     """With pacs_tls the one DICOM port speaks TLS only; pacsguard's TLS front maps IPv4 peers.
     ``front`` is None when nobody read whether the installed product speaks TLS itself (the audit)."""
     where = ("the TLS front's DICOM port" if front else
-             "Orthanc's one DICOM port" if product == "orthanc" else f"{product}'s DICOM port")
+             f"{described.display if (described := get(product)) else product}'s DICOM port")
     plain = [peer["name"] for peer in peers if peer["tls"] is False]
     if plain:
         report.errors.append(f"pacs_peers: {', '.join(map(str, plain))} set tls: false, but with "
@@ -299,7 +298,8 @@ def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = N
     known_front = _front(tls, ports, policy.get("product_tls"), report, policy.get("plaintext_port"))
     if tls:
         _check_tls_peers(policy.get("product"), known_front, peers, report)
-    if policy.get("product") == "dcmqrscp":
+    described = get(policy.get("product"))
+    if described and described.config_language == "dcmqrscp.cfg":
         _check_dcmqrscp_values(policy.get("ae_title"), policy.get("peers"), report)
     admin = check_admin_sources(policy.get("admin_sources"), report)
     if web_tls is None and ports["http_plaintext_port"] is not None and admin:
@@ -312,6 +312,8 @@ def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = N
                          "http_plaintext_port": ports["http_plaintext_port"] if web_tls else None}, report)
     report.policy = {
         "product": policy.get("product"), "ae_title": policy.get("ae_title"),
+        # the role that hardens the node's product ('' when none does yet: harden.yml refuses it)
+        "hardening_role": described.hardening_role if described else "",
         "address": resolve_address(policy.get("address"), policy.get("host"), policy.get("fact_address")),
         "dicom_port": ports["dicom_port"], "http_port": ports["http_port"],
         # The product's own listening port: behind a TLS front its plaintext port, else the DICOM port.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from .hostaudit.versions import compare, upstream
-from .products import NATIVE_DICOM_TLS_SINCE
+from .products import native_dicom_tls_since
 
 # DCMTK's option list: "  +tls  --enable-tls  [p]rivate key file, [c]ertificate file: string".
 _TLS_OPTION = re.compile(r"^\s*\+tls\s", re.MULTILINE)
@@ -33,8 +33,9 @@ def candidate_version(apt_policy: str) -> str | None:
 
 def native_by_version(product: str, version: str | None) -> bool | None:
     """Whether ``version`` of the product's package has DICOM TLS of its own (None: not known)."""
-    if product not in NATIVE_DICOM_TLS_SINCE:
+    since = native_dicom_tls_since().get(product)
+    if since is None:
         return True
     if not version:
         return None
-    return compare(upstream(version), NATIVE_DICOM_TLS_SINCE[product][1]) >= 0
+    return compare(upstream(version), since[1]) >= 0

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import bounded, jsonc, tlsprobe
-from .products import DEFAULT_WEB_CREDENTIALS
+from .products import default_web_credentials
 
 # The most of an answer body the probe reads (it needs a count of entries, nothing more).
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -27,8 +27,7 @@ PATIENT_RESOURCES: tuple[str, ...] = (*REST_RESOURCES, QIDO_STUDIES)
 # Where a default credential is tried (a resource that needs credentials and holds no patient data).
 CREDENTIAL_RESOURCE = "/system"
 # Every product's default credentials, once each: a handful of attempts, never a brute force.
-DEFAULT_CREDENTIALS: tuple[tuple[str, str], ...] = tuple(
-    dict.fromkeys(pair for pairs in DEFAULT_WEB_CREDENTIALS.values() for pair in pairs))
+DEFAULT_CREDENTIALS: tuple[tuple[str, str], ...] = default_web_credentials()
 LOCAL_SOURCES = ("127.0.0.1", "::1")
 
 

@@ -75,7 +75,7 @@ def _literals(path: Path) -> str:
 
 
 @pytest.mark.parametrize("value", [
-    *{str(port) for ports in products.PRODUCT_DEFAULTS.values() for port in ports.values() if port},
+    *{str(port) for product in products.REGISTRY.values() for port in product.defaults().values() if port},
     *tlsfacts.BCP195_TLS12_SUITES, *tlsfacts.TLS13_SUITES])
 def test_a_default_or_suite_is_written_once(value):
     """Product ports and TLS suites live in module_utils (products.py, tlsfacts.py) only: no role,

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-from pacsguard.products import HOST_SERVICES
+from pacsguard.products import host_services
 
 ROLES = Path(__file__).resolve().parents[2] / "roles"
 
@@ -17,14 +17,15 @@ def test_host_services_are_the_roles_defaults():
     orthanc, dcmqrscp = _defaults("pacs_orthanc"), _defaults("pacs_dcmqrscp")
     front, tls = _defaults("pacs_tls_front"), _defaults("pacs_tls")
     web = _defaults("pacs_web_front")
-    assert HOST_SERVICES["orthanc"] == [
+    services = host_services()
+    assert services["orthanc"] == [
         {"service": orthanc["pacs_orthanc_service"], "paths": [
             orthanc["pacs_orthanc_config_dir"] + "/*.[jJ][sS][oO][nN]",
             orthanc["pacs_orthanc_config_dir"] + "/.*.[jJ][sS][oO][nN]", orthanc["pacs_orthanc_openssl_conf"],
             tls["pacs_tls_dir"]]},
         {"service": web["pacs_web_front_service"],
          "paths": [web["pacs_web_front_config"], web["pacs_web_front_dir"]]}]
-    assert HOST_SERVICES["dcmqrscp"] == [
+    assert services["dcmqrscp"] == [
         {"service": dcmqrscp["pacs_dcmqrscp_service"],
          "paths": [dcmqrscp["pacs_dcmqrscp_config"], dcmqrscp["pacs_dcmqrscp_openssl_conf"]]},
         {"service": front["pacs_tls_front_service"],

@@ -40,10 +40,3 @@ def test_handler_names_are_unique_across_roles():
     names = [handler["name"] for path in ROLES.glob("*/handlers/main.yml")
              for handler in yaml.safe_load(path.read_text()) or []]
     assert len(names) == len(set(names)), sorted(name for name in names if names.count(name) > 1)
-
-
-def test_pacs_policy_reads_tls_on_the_host_for_exactly_the_products_the_table_names():
-    from pacsguard.products import NATIVE_DICOM_TLS_SINCE
-
-    role_vars = yaml.safe_load((ROLES / "pacs_policy" / "vars" / "main.yml").read_text())
-    assert sorted(role_vars["pacs_policy_tls_by_release"]) == sorted(NATIVE_DICOM_TLS_SINCE)

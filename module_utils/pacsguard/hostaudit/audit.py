@@ -7,18 +7,24 @@ import os
 from types import ModuleType
 from typing import Any
 
+from .. import products
 from . import common, dcmqrscp, orthanc
 from .host import Command, Host, Unit
 from .model import RULE_IDS, Audit, Node
 
-RULES: dict[str, ModuleType] = {"orthanc": orthanc, "dcmqrscp": dcmqrscp}
-# The program each product's unit runs, the Debian package that ships it, the service Debian (or
-# pacsguard's role) names it, and the configuration it reads without a command-line path.
-BINARIES = {orthanc.BINARY: "orthanc", dcmqrscp.BINARY: "dcmqrscp"}
-PACKAGES = {"orthanc": "orthanc", "dcmqrscp": "dcmtk"}
-SERVICES = {"orthanc": "orthanc", "dcmqrscp": "dcmqrscp"}
-DEFAULT_CONFIG = {"orthanc": "", "dcmqrscp": dcmqrscp.DEFAULT_CONFIG}
+# The rule modules a product's descriptor names (products.Product.rules).
+RULE_MODULES: dict[str, ModuleType] = {"orthanc": orthanc, "dcmqrscp": dcmqrscp}
 FRONT_SERVICE = "pacsguard-tls-front"
+
+
+def rules_of(product: str) -> ModuleType:
+    """The rule module that judges the product's configuration."""
+    return RULE_MODULES[products.REGISTRY[product].rules]
+
+
+def binaries() -> dict[str, str]:
+    """The program each product's unit runs, by its base name: the product."""
+    return {product.binary: product.name for product in products.REGISTRY.values()}
 
 
 class HostAuditError(ValueError):
@@ -28,32 +34,37 @@ class HostAuditError(ValueError):
 def discover(host: Host, product: str | None = None, service: str | None = None) -> tuple[str, Unit | None]:
     """The product and the unit that runs it: the named service, the product's usual service, or
     any unit whose ExecStart runs a known PACS program."""
-    if product and product not in RULES:
-        raise HostAuditError(f"product {product!r} is not one of {', '.join(RULES)}")
+    if product and products.get(product) is None:
+        raise HostAuditError(f"product {product!r} is not one of {', '.join(products.names())}")
+    known = binaries()
     if service:
         unit = host.unit(service)
         if unit is None:
             raise HostAuditError(f"no unit file defines the service {service!r}")
-        found = BINARIES.get(os.path.basename(unit.argv[0])) if unit.argv else None
+        found = known.get(os.path.basename(unit.argv[0])) if unit.argv else None
         if not (product or found):
             raise HostAuditError(
                 f"{unit.path} runs {unit.argv[:1]}, not a PACS product pacsguard knows "
-                f"({', '.join(BINARIES)}): give product"
+                f"({', '.join(known)}): give product"
             )
         return product or found or "", unit
-    running = host.units_running(BINARIES)
+    running = host.units_running(known)
     if product:
-        unit = host.unit(SERVICES[product])
-        if unit is None or BINARIES.get(os.path.basename(unit.argv[0]) if unit.argv else "") != product:
+        unit = host.unit(products.REGISTRY[product].service)
+        if unit is None or known.get(os.path.basename(unit.argv[0]) if unit.argv else "") != product:
             unit = next((u for p, u in running if p == product), unit)
         return product, unit
     if running:
         return running[0]
-    if host.package_version(PACKAGES["orthanc"]):
-        return "orthanc", None
+    # a product whose package keeps a configuration of its own, installed with no unit running it
+    installed = [p for p in products.REGISTRY.values()
+                 if p.package_config and host.package_version(p.package)]
+    if installed:
+        return installed[0].name, None
+    packaged = [p.package for p in products.REGISTRY.values() if p.package_config]
     raise HostAuditError(
         "no PACS product found: no systemd unit runs "
-        f"{' or '.join(BINARIES)} and the orthanc package is not installed"
+        f"{' or '.join(known)} and no package of {', '.join(packaged)} is installed"
     )
 
 
@@ -67,24 +78,25 @@ def build_node(
     ae_title: str = "",
 ) -> Node:
     """Read everything the rules judge: version, configuration, service user, TLS front."""
-    rules = RULES[product]
+    rules, described = rules_of(product), products.REGISTRY[product]
     node = Node(
         host,
         product,
-        host.package_version(PACKAGES[product]),
+        host.package_version(described.package),
         unit,
         peers=peers,
         ae_title=ae_title,
     )
-    path = config or (rules.config_path(unit.argv) if unit else "") or DEFAULT_CONFIG[product]
-    if product == "orthanc" and not path and not unit:
-        path = "/etc/orthanc"  # Debian's, for a host where Orthanc is installed but not a service
+    path = config or (rules.config_path(unit.argv) if unit else "") or described.default_config
+    if not path and not unit:
+        path = described.package_config  # the package's, where it is installed but not a service
     rules.load(node, path)
-    drops_to = node.config.settings.get("UserName", "") if product == "dcmqrscp" and node.config else ""
+    drops_to = node.config.settings.get(described.user_setting, "") \
+        if described.user_setting and node.config else ""
     if unit:
         node.user, node.group = common.service_user(unit, drops_to)
     # A front counts when it is enabled: a retired one (plaintext policy) keeps its unit file.
-    front_unit = host.unit(front_service) if front_service and product == "dcmqrscp" else None
+    front_unit = host.unit(front_service) if front_service and described.plaintext_port else None
     if front_unit and host.enabled(front_unit.name):
         node.front = common.read_front(host, front_unit)
     return node
@@ -93,7 +105,7 @@ def build_node(
 def _other_units(host: Host, audited: Unit | None, audit: Audit) -> None:
     """PACS-CFG-015: every other enabled unit that runs a PACS program is a PACS this audit did not
     judge (a second Orthanc on its own configuration, a dcmqrscp a site started by hand)."""
-    others = [(product, unit) for product, unit in host.pacs_units(BINARIES)
+    others = [(product, unit) for product, unit in host.pacs_units(binaries())
               if audited is None or unit.name != audited.name]
     problems: common.Problems = [
         (f"{unit.name} ({unit.path}) is enabled and runs {product}: not judged by this audit; audit it "
@@ -122,9 +134,9 @@ def run(
     found, unit = discover(host, product, service)
     node = build_node(host, found, unit, config, front_service, peers, ae_title)
     audit = Audit()
-    RULES[found].run(node, audit)
+    rules_of(found).run(node, audit)
     _other_units(host, unit, audit)
-    package = PACKAGES[found]
+    package = products.REGISTRY[found].package
     problems, detail = common.version_problems(package, node.version)
     if not node.version:
         audit.skip("PACS-CFG-013", f"the {package} package is not installed: version unknown")

@@ -16,8 +16,6 @@ from ..dcmqrscp import DcmqrscpConfigError, View, parse, read_as_dcmqrscp
 from . import common
 from .model import Audit, Node, Unreadable
 
-DEFAULT_CONFIG = "/etc/dcmtk/dcmqrscp.cfg"
-BINARY = "dcmqrscp"
 _HOST_LOOKUP_OFF = ("-dhl", "--disable-host-lookup")
 # dcmqrscp's own TLS (DCMTK 3.6.9): options that weaken it.
 _WEAK_TLS = {
@@ -51,11 +49,12 @@ class Config:
 
 
 def config_path(argv: list[str]) -> str:
-    """The file after -c/--config on dcmqrscp's command line (Debian's default without one)."""
+    """The file after -c/--config on dcmqrscp's command line ('' without one: the product's
+    default_config in the registry)."""
     for index, arg in enumerate(argv):
         if arg in ("-c", "--config") and index + 1 < len(argv):
             return argv[index + 1]
-    return DEFAULT_CONFIG
+    return ""
 
 
 def load(node: Node, path: str) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..orthanc import OrthancConfigError, loads_file, parse_file
 from ..policy import MIN_PASSWORD_LENGTH, WEAK_PASSWORDS
+from ..tlsfacts import ORTHANC_MIN_PROTOCOL
 from . import common
 from .model import Audit, Node, Skipped, Unreadable
 from .versions import compare, upstream
@@ -71,8 +72,7 @@ MODALITY_FLAGS = {
 # Versions where behaviour changes (Orthanc NEWS).
 NATIVE_TLS_SETTINGS = "1.12.4"  # DicomTlsMinimumProtocolVersion, DicomTlsCiphersAccepted
 NO_DEFAULT_USER = "1.12.9"  # no orthanc/orthanc when RegisteredUsers is present but empty
-TLS12 = 4  # DicomTlsMinimumProtocolVersion: 4 = TLS 1.2, 5 = TLS 1.3
-BINARY = "Orthanc"
+TLS12 = ORTHANC_MIN_PROTOCOL["TLSv1.2"]  # DicomTlsMinimumProtocolVersion of TLS 1.2 and later
 
 
 @dataclass
