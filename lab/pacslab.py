@@ -147,15 +147,16 @@ def make_pki(folder: Path, client_names: tuple[str, ...] = ("CT01",)) -> dict[st
     return paths
 
 
-def make_self_signed(folder: Path, days: int) -> tuple[str, str]:
-    """A self-signed RSA server certificate valid until ``days`` from now (negative: expired)."""
+def make_self_signed(folder: Path, days: int, key: Any = None) -> tuple[str, str]:
+    """A self-signed server certificate valid until ``days`` from now (negative: expired), for
+    ``key`` (a cryptography private key; RSA 2048 bits when not given)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.x509.oid import NameOID
 
     folder.mkdir(parents=True, exist_ok=True)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key = key or rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pacs.lab")])
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)

@@ -33,11 +33,18 @@ options:
   product:
     description:
       - The PACS product (C(pacs_product)), one of C(orthanc) and C(dcmqrscp).
-      - Required (with O(ae_title)) unless O(nodes) is given.
+      - Required (with O(ae_title)) unless O(node) or O(nodes) is given.
     type: str
   ae_title:
     description: The node's own AE title (C(pacs_ae_title)).
     type: str
+  node:
+    description:
+      - One node's options as one mapping (C(product), C(ae_title), C(dicom_port), C(peers), ...),
+        as each node of O(nodes) gives them; checked and returned as with the options themselves.
+        The roles pass what they gathered with the same input list as the audit's batch.
+      - Mutually exclusive with O(product) and O(nodes).
+    type: dict
   nodes:
     description:
       - Many nodes at once, node name to a mapping of the options above (C(product), C(ae_title),
@@ -113,6 +120,22 @@ options:
   rest_users:
     description: REST API users as a list of C(name) and C(password); checked, never returned.
     type: raw
+  suites:
+    description:
+      - The site's TLS suites (C(pacs_tls_suites)) for DICOM TLS and the web port, C(tls12) and
+        C(tls13) lists of OpenSSL names, each optional; a narrower choice within the non-downgrading
+        BCP 195 profile, never a wider one. The profile's suites when omitted.
+    type: raw
+  front_port_base:
+    description:
+      - First of the local ports of pacsguard's TLS front, one per peer counting up
+        (C(pacs_tls_front_port_base)); V(41100) when omitted. None of them may be one of the node's ports.
+    type: raw
+  front_source_prefix:
+    description:
+      - First two octets of the loopback addresses the TLS front connects to the product from, one
+        per peer (C(pacs_tls_front_source_prefix), C(127.N)); V(127.77) when omitted.
+    type: raw
 attributes:
   check_mode:
     support: full
@@ -169,6 +192,19 @@ policy:
     tls: {description: "pacs_tls normalised, with C(profile) (the BCP 195 suites); null without TLS.",
           type: dict}
     material_checked: {description: Whether the TLS files were read and checked., type: bool}
+    hardening_role: {description: "The role that hardens the node's product (empty when none does).",
+                     type: str}
+    plan:
+      description:
+        - What the roles write and the audit probes, computed from this policy; roles render it.
+        - C(front_routes), each peer's TLS front service (C(name), C(ae_title), C(address),
+          C(front_port), C(source)), empty without the front; C(allowlist), the product's allowlist in
+          the shape its configuration module takes (Orthanc's DicomModalities, else the peers as the
+          product sees them, behind the front each from its C(source)); C(firewall), C(dicom_ports),
+          C(web_ports), C(loopback_ports) and the sets C(peers_v4), C(peers_v6), C(admin_v4),
+          C(admin_v6); C(probe), the probe's target (C(host), C(port), C(called_ae_title),
+          C(peers), C(web_url), C(other_ports)).
+      type: dict
   sample:
     product: orthanc
     ae_title: ARCHIVE1
@@ -217,6 +253,7 @@ else:
 ARGUMENT_SPEC = {
     "product": {"type": "str"},
     "ae_title": {"type": "str"},
+    "node": {"type": "dict"},
     "nodes": {"type": "dict"},
     "dicom_port": {"type": "raw"},
     "http_port": {"type": "raw"},
@@ -234,7 +271,14 @@ ARGUMENT_SPEC = {
     # Not no_log as a whole: a user name is not a secret and messages name the user. Each password
     # is added to the values scrubbed from all output instead (see main).
     "rest_users": {"type": "raw", "no_log": False},
+    "suites": {"type": "raw"},
+    "front_port_base": {"type": "raw"},
+    "front_source_prefix": {"type": "raw"},
 }
+
+
+# The options that carry other options (one node's, many nodes').
+_MANY = ("node", "nodes")
 
 
 def _as_int(value: object) -> object:
@@ -249,7 +293,7 @@ def _as_int(value: object) -> object:
 def _prepared(module: AnsibleModule, params: dict) -> dict:
     """One node's inputs as the check takes them (ports as numbers), its secrets kept out of output."""
     params = {key: params.get(key, spec.get("default")) for key, spec in ARGUMENT_SPEC.items()
-              if key != "nodes"} | {key: value for key, value in params.items() if key != "nodes"}
+              if key not in _MANY} | {key: value for key, value in params.items() if key not in _MANY}
     for user in params["rest_users"] if isinstance(params["rest_users"], list) else []:
         password = user.get("password") if isinstance(user, dict) else None
         if isinstance(password, str) and password:
@@ -259,7 +303,7 @@ def _prepared(module: AnsibleModule, params: dict) -> dict:
         if isinstance(key, str) and "\n" in key:
             # Key material given inline instead of a path: never echoed, not even in the invocation.
             module.no_log_values.add(key)
-    for port in ("dicom_port", "http_port", "plaintext_port", "http_plaintext_port"):
+    for port in ("dicom_port", "http_port", "plaintext_port", "http_plaintext_port", "front_port_base"):
         params[port] = _as_int(params[port])
     # (a node of O(nodes) is not converted by the argument spec; a templated flag may be a string)
     params["material"] = boolean(params["material"], strict=False)
@@ -283,15 +327,16 @@ def _many(module: AnsibleModule) -> None:
 def _with_tls(params: dict) -> bool:
     """Whether any policy given configures TLS (its material is read with cryptography)."""
     nodes = params["nodes"]
-    policies = nodes.values() if isinstance(nodes, dict) else [params]
+    policies = (nodes.values() if isinstance(nodes, dict)
+                else [params["node"]] if isinstance(params["node"], dict) else [params])
     return any(isinstance(policy, dict) and (policy.get("tls") or policy.get("web_tls"))
                for policy in policies)
 
 
 def main() -> None:
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
-                           required_one_of=[("product", "nodes")],
-                           mutually_exclusive=[("product", "nodes")],
+                           required_one_of=[("product", "node", "nodes")],
+                           mutually_exclusive=[("product", "node", "nodes")],
                            required_together=[("product", "ae_title")])
     if POLICY_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("pacsguard's module_utils"), exception=POLICY_IMPORT_ERROR)
@@ -299,7 +344,8 @@ def main() -> None:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
     if module.params["nodes"] is not None:
         _many(module)
-    report = check_policy(_prepared(module, dict(module.params)))
+    given = module.params["node"] if module.params["node"] is not None else dict(module.params)
+    report = check_policy(_prepared(module, given))
     for warning in report.warnings:
         module.warn(warning)
     if report.errors:

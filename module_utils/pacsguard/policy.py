@@ -19,8 +19,10 @@ from .languages import (
     check_peer_name,
     symbol_name,
 )
+from .plan import build_plan
 from .problems import PolicyReport
 from .products import PEER_DEFAULTS, SERVICES, default, default_web_credentials, get, names
+from .tlsfacts import check_suites
 
 PEER_FIELDS = frozenset({"name", "ae_title", "address", "port", "services", "tls"})
 # Passwords an attacker tries first; Orthanc's documentation samples included.
@@ -247,7 +249,8 @@ def _check_dcmqrscp_values(ae_title: Any, peers: Any, report: PolicyReport) -> N
 
 def _check_web_tls(policy: dict[str, Any], ports: dict[str, Any], report: PolicyReport,
                    read: Callable[[str], bytes] | None, now: datetime.datetime | None,
-                   material: Any, dicom_tls: dict[str, Any] | None) -> dict[str, Any] | None:
+                   material: Any, dicom_tls: dict[str, Any] | None,
+                   suites: dict[str, list[str]] | None = None) -> dict[str, Any] | None:
     """pacs_web_tls: HTTPS on the web port from pacsguard's web TLS front, for a product that has a
     web server (the front takes its port; the product moves to its loopback-only plaintext port).
     Left unset on a node with pacs_tls, the node's DICOM certificate and key serve HTTPS too (no
@@ -273,7 +276,8 @@ def _check_web_tls(policy: dict[str, Any], ports: dict[str, Any], report: Policy
     if not has_web_port:
         report.errors.append(f"pacs_web_tls: {policy.get('product')} has no web port to serve over HTTPS")
         return None
-    checked = check_tls(web, policy.get("product"), report, read, now, material, name="pacs_web_tls")
+    checked = check_tls(web, policy.get("product"), report, read, now, material, name="pacs_web_tls",
+                        suites=suites)
     return {**checked, "source": "pacs_web_tls"} if checked else None
 
 
@@ -292,8 +296,11 @@ def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = N
     ports = check_node(policy, report)
     tls = policy.get("tls") or None
     material = policy.get("material", True)
-    normal_tls = check_tls(tls, policy.get("product"), report, read, now, material) if tls else None
-    web_tls = _check_web_tls(policy, ports, report, read, now, material, normal_tls)
+    suites, problems = check_suites(policy.get("suites"))
+    report.errors.extend(problems)
+    normal_tls = check_tls(tls, policy.get("product"), report, read, now, material,
+                           suites=suites) if tls else None
+    web_tls = _check_web_tls(policy, ports, report, read, now, material, normal_tls, suites)
     peers = check_peers(policy.get("peers"), bool(tls), report)
     known_front = _front(tls, ports, policy.get("product_tls"), report, policy.get("plaintext_port"))
     if tls:
@@ -314,6 +321,8 @@ def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = N
         "product": policy.get("product"), "ae_title": policy.get("ae_title"),
         # the role that hardens the node's product ('' when none does yet: harden.yml refuses it)
         "hardening_role": described.hardening_role if described else "",
+        # the release from which the product's own settings set its TLS floor and suites (None: none)
+        "tls_settings_since": described.tls_settings_since if described else None,
         "address": resolve_address(policy.get("address"), policy.get("host"), policy.get("fact_address")),
         "dicom_port": ports["dicom_port"], "http_port": ports["http_port"],
         # The product's own listening port: behind a TLS front its plaintext port, else the DICOM port.
@@ -330,4 +339,6 @@ def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = N
         "tls_front": bool(tls) and front,
         "peers": peers, "admin_sources": admin, "tls": normal_tls,
         "material_checked": bool(material)}
+    if not report.errors:
+        report.policy["plan"] = build_plan(report.policy, policy, report)
     return report

@@ -36,6 +36,10 @@ class Product:
     # the first upstream release of `package` whose server speaks DICOM TLS itself; None: every
     # release does (no TLS front is ever needed)
     native_dicom_tls_since: str | None = None
+    # the first upstream release whose own settings set its TLS floor and suites; before it the floor
+    # needs a service-scoped OpenSSL policy and its TLS 1.2 suites are RSA-authenticated only (an EC
+    # key gets TLS 1.3 alone). None: no such settings to write.
+    tls_settings_since: str | None = None
     default_config: str = ""  # what it reads when its command line names no configuration
     # where the package keeps its configuration: audited when the package is installed and no unit
     # runs the program
@@ -63,7 +67,7 @@ REGISTRY: dict[str, Product] = {product.name: product for product in (
     Product(
         "orthanc", display="Orthanc", package="orthanc", binary="Orthanc", service="orthanc",
         hardening_role="pacs_orthanc", rules="orthanc",
-        dicom_port=4242, http_port=8042, http_plaintext_port=18042,
+        dicom_port=4242, http_port=8042, http_plaintext_port=18042, tls_settings_since="1.12.4",
         package_config="/etc/orthanc", web_realm="orthanc", web_status_key="DicomAet",
         # Orthanc up to 1.12.8 creates orthanc/orthanc when remote access is on without users; its
         # configuration file's examples name alice/alicePassword.

@@ -22,6 +22,7 @@ else:
     LIBRARY_IMPORT_ERROR = None
 
 from .problems import PolicyReport
+from .products import get
 from .tlsfacts import ALLOWED_MIN_VERSIONS, DEFAULT_MIN_VERSION, EXPIRY_WARNING_DAYS, key_too_small, profile
 
 TLS_FIELDS = frozenset({"certificate", "private_key", "ca", "require_client_certificate", "min_version"})
@@ -95,11 +96,12 @@ def _check_certificate(cert: x509.Certificate, now: datetime.datetime, report: P
 def check_tls(tls: Any, product: Any, report: PolicyReport,
               read: Callable[[str], bytes] | None = None,
               now: datetime.datetime | None = None, material: bool = True,
-              name: str = "pacs_tls") -> dict[str, Any] | None:
+              name: str = "pacs_tls", suites: dict[str, list[str]] | None = None) -> dict[str, Any] | None:
     """Check pacs_tls (DICOM) or pacs_web_tls (the web port, ``name``); returns it normalised
     (TLSv1.2 by default; client certificates required by default for DICOM, optional for the web,
     where the CA is then optional too) with the profile's suites. ``material`` false skips reading
-    the PEM files (an audit from a position that has no copy of the node's key)."""
+    the PEM files (an audit from a position that has no copy of the node's key); ``suites`` is the
+    site's checked choice of suites (pacs_tls_suites), None for the profile's."""
     read = read or _read_file
     now = now or datetime.datetime.now(datetime.timezone.utc)
     web = name != "pacs_tls"
@@ -127,7 +129,16 @@ def check_tls(tls: Any, product: Any, report: PolicyReport,
              if material else None)
     return {"certificate": tls.get("certificate"), "private_key": tls.get("private_key"),
             "ca": tls.get("ca"), "require_client_certificate": require, "min_version": minimum,
-            "profile": profile(), "certificate_facts": facts}
+            "profile": profile(suites), "certificate_facts": facts}
+
+
+def _tls_settings_since(product: Any) -> tuple[str, str] | None:
+    """The product's name and the release from which its own settings choose its TLS suites (the
+    registry's tls_settings_since), None when it has none."""
+    described = get(product)
+    if described is None or not described.tls_settings_since:
+        return None
+    return described.display, described.tls_settings_since
 
 
 def certificate_summary(cert: x509.Certificate) -> dict[str, str]:
@@ -156,10 +167,10 @@ def _check_material(tls: dict[str, Any], product: Any, minimum: str, read: Calla
         if mine != theirs:
             report.errors.append(f"{name}.private_key: {tls['private_key']} does not belong to "
                                  f"{name}.certificate {tls['certificate']}")
-        elif (name == "pacs_tls" and product == "orthanc" and minimum == "TLSv1.2"
+        elif (name == "pacs_tls" and (since := _tls_settings_since(product)) and minimum == "TLSv1.2"
               and isinstance(key, ec.EllipticCurvePrivateKey)):
-            report.warnings.append("pacs_tls: an EC key on Orthanc before 1.12.4 serves TLS 1.3 only "
-                                   "(its TLS 1.2 suites are RSA-authenticated)")
+            report.warnings.append(f"pacs_tls: an EC key on {since[0]} before {since[1]} serves TLS 1.3 "
+                                   "only (its TLS 1.2 suites are RSA-authenticated)")
     for index, ca in enumerate(cas or []):
         if ca.not_valid_after_utc <= now:
             report.errors.append(f"{name}.ca: certificate {index} ({ca.subject.rfc4514_string()}) "

@@ -69,9 +69,38 @@ def key_too_small(key_type: str, bits: int) -> str:
     return ""
 
 
-def profile() -> dict[str, object]:
-    """The profile as plain data, for templates (through the resolved policy)."""
-    return {"tls12_suites": list(BCP195_TLS12_SUITES), "tls13_suites": list(TLS13_SUITES),
+def check_suites(suites: object) -> tuple[dict[str, list[str]] | None, list[str]]:
+    """A site's choice of suites (pacs_tls_suites: ``tls12`` and ``tls13`` lists, each optional):
+    a narrower set within the profile, never a wider one. Returns the suites to use (None: the
+    profile's) and the problems, each naming the suite and what is allowed."""
+    if suites is None or suites == {}:
+        return None, []
+    if not isinstance(suites, dict):
+        return None, [f"pacs_tls_suites: must be a mapping with tls12 and/or tls13, got {suites!r}"]
+    problems = [f"pacs_tls_suites: unknown field {key!r} (known: tls12, tls13)"
+                for key in sorted(map(str, set(suites) - {"tls12", "tls13"}))]
+    chosen: dict[str, list[str]] = {}
+    for key, allowed in (("tls12", BCP195_TLS12_SUITES), ("tls13", TLS13_SUITES)):
+        given = suites.get(key, list(allowed))
+        if not isinstance(given, list) or not given or not all(isinstance(item, str) for item in given):
+            problems.append(f"pacs_tls_suites.{key}: must be a non-empty list of suite names, got {given!r}")
+            continue
+        outside = [item for item in given if item not in allowed]
+        if outside:
+            problems.append(f"pacs_tls_suites.{key}: {', '.join(map(repr, outside))} not in the "
+                            f"non-downgrading BCP 195 profile ({', '.join(allowed)})")
+        if len(set(given)) != len(given):
+            problems.append(f"pacs_tls_suites.{key}: lists a suite twice")
+        chosen[key] = list(given)
+    return (chosen if not problems else None), problems
+
+
+def profile(suites: dict[str, list[str]] | None = None) -> dict[str, object]:
+    """The profile as plain data, for templates (through the resolved policy); ``suites`` is a
+    site's narrower choice, checked by check_suites."""
+    suites = suites or {}
+    return {"tls12_suites": list(suites.get("tls12", BCP195_TLS12_SUITES)),
+            "tls13_suites": list(suites.get("tls13", TLS13_SUITES)),
             "allowed_min_versions": list(ALLOWED_MIN_VERSIONS), "stunnel_options": list(STUNNEL_OPTIONS),
             "orthanc_min_protocol": dict(ORTHANC_MIN_PROTOCOL)}
 

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import datetime
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 import pacslab
 from pacsguard.policy import check_policy
@@ -23,17 +19,8 @@ def pki(tmp_path_factory) -> dict[str, str]:
     folder = tmp_path_factory.mktemp("pki")
     paths = pacslab.make_pki(folder, ("CT01",))
     paths["expired_cert"], paths["expired_key"] = pacslab.make_self_signed(folder / "expired", days=-1)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "weak")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=90))
-            .sign(key, hashes.SHA256()))
-    (folder / "weak.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (folder / "weak.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                                        serialization.PrivateFormat.PKCS8,
-                                                        serialization.NoEncryption()))
-    paths["weak_cert"], paths["weak_key"] = str(folder / "weak.crt"), str(folder / "weak.key")
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    paths["weak_cert"], paths["weak_key"] = pacslab.make_self_signed(folder / "weak", days=90, key=weak)
     return paths
 
 

@@ -8,7 +8,9 @@ import yaml
 ROLES = Path(__file__).resolve().parents[2] / "roles"
 SHARED_POLICY = {"pacs_ae_title", "pacs_dicom_port", "pacs_peers", "pacs_product", "pacs_http_port",
                  "pacs_tls", "pacs_admin_sources", "pacs_address", "pacs_plaintext_port",
-                 "pacs_web_tls", "pacs_http_plaintext_port"}
+                 "pacs_web_tls", "pacs_http_plaintext_port",
+                 # the plan's settings (module_utils/pacsguard/plan.py holds their defaults)
+                 "pacs_tls_front_port_base", "pacs_tls_front_source_prefix", "pacs_tls_suites"}
 
 
 @pytest.mark.parametrize("role", sorted(p.name for p in ROLES.iterdir() if p.is_dir()))

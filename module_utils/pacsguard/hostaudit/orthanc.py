@@ -16,6 +16,7 @@ from typing import Any
 
 from ..orthanc import OrthancConfigError, loads_file, parse_file
 from ..policy import MIN_PASSWORD_LENGTH, WEAK_PASSWORDS
+from ..products import REGISTRY
 from ..tlsfacts import ORTHANC_MIN_PROTOCOL
 from . import common
 from .model import Audit, Node, Skipped, Unreadable
@@ -70,7 +71,8 @@ MODALITY_FLAGS = {
     "AllowMove": "move",
 }
 # Versions where behaviour changes (Orthanc NEWS).
-NATIVE_TLS_SETTINGS = "1.12.4"  # DicomTlsMinimumProtocolVersion, DicomTlsCiphersAccepted
+# DicomTlsMinimumProtocolVersion and DicomTlsCiphersAccepted, from the registry
+NATIVE_TLS_SETTINGS = REGISTRY["orthanc"].tls_settings_since or ""
 NO_DEFAULT_USER = "1.12.9"  # no orthanc/orthanc when RegisteredUsers is present but empty
 TLS12 = ORTHANC_MIN_PROTOCOL["TLSv1.2"]  # DicomTlsMinimumProtocolVersion of TLS 1.2 and later
 
