@@ -77,6 +77,16 @@ options:
         (the audit, which builds nothing) the front is assumed and peers are not checked against
         what it can map.
     type: bool
+  product_version:
+    description:
+      - The upstream version of the installed (or, before it is installed, the candidate) package,
+        as read on the host by M(pacsguard.pacs.pacs_product_tls); returned as RV(policy.product_version).
+    type: str
+  product_tls_settings:
+    description:
+      - Whether that release sets its TLS floor and suites itself (Orthanc from 1.12.4), as read by
+        M(pacsguard.pacs.pacs_product_tls); decides the product's TLS settings in the plan.
+    type: bool
   address:
     description: The node's own address as peers and probes reach it (C(pacs_address)).
     type: str
@@ -194,6 +204,10 @@ policy:
     material_checked: {description: Whether the TLS files were read and checked., type: bool}
     hardening_role: {description: "The role that hardens the node's product (empty when none does).",
                      type: str}
+    product_version: {description: "The product's upstream version read on the host, empty when not read.",
+                      type: str}
+    tls_settings_since: {description: "The release from which the product's own settings set its TLS floor
+                                      and suites, null when it has none.", type: str}
     plan:
       description:
         - What the roles write and the audit probes, computed from this policy; roles render it.
@@ -203,7 +217,10 @@ policy:
           product sees them, behind the front each from its C(source)); C(firewall), C(dicom_ports),
           C(web_ports), C(loopback_ports) and the sets C(peers_v4), C(peers_v6), C(admin_v4),
           C(admin_v6); C(probe), the probe's target (C(host), C(port), C(called_ae_title),
-          C(peers), C(web_url), C(other_ports)).
+          C(peers), C(web_url), C(other_ports)); C(verify), what a restarted node must refuse
+          (C(refusals), C(tls_refusals)) and whether its DICOM port speaks TLS (C(tls));
+          C(own_tls_settings), whether the installed release sets its TLS floor and suites itself
+          (null when not read).
       type: dict
   sample:
     product: orthanc
@@ -260,6 +277,8 @@ ARGUMENT_SPEC = {
     "plaintext_port": {"type": "raw"},
     "http_plaintext_port": {"type": "raw"},
     "product_tls": {"type": "bool"},
+    "product_version": {"type": "str"},
+    "product_tls_settings": {"type": "bool"},
     "web_tls": {"type": "raw", "default": {}},
     "address": {"type": "str"},
     "host": {"type": "str"},

@@ -18,7 +18,9 @@ description:
     release has TLS in dcmqrscp (3.6.9 and later) and was built with OpenSSL. When it is not
     installed yet, the version the package manager would install (C(apt-cache policy dcmtk)) is
     compared with 3.6.9."
-  - Orthanc always has DICOM TLS of its own; nothing is run for it.
+  - Orthanc always has DICOM TLS of its own. Its package version is read (installed, else the
+    candidate) to tell whether the release sets its TLS floor and suites itself (RV(tls_settings),
+    from 1.12.4), which decides the settings C(pacs_orthanc) writes.
   - Read-only.
 version_added: "0.9.0"
 author: pacsguard maintainers (@pacsguard)
@@ -68,6 +70,18 @@ version:
   returned: always
   type: str
   sample: 3.6.9-5
+upstream_version:
+  description: The upstream part of RV(version) (no epoch, revision or packaging suffix), empty when none.
+  returned: always
+  type: str
+  sample: 3.6.9
+tls_settings:
+  description:
+    - Whether the release read has settings of its own for its TLS floor and suites (Orthanc from
+      1.12.4); null when no version was read or the product has none.
+  returned: always
+  type: bool
+  sample: true
 evidence:
   description: One line saying what was read.
   returned: always
@@ -80,8 +94,14 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 try:
+    from ansible.module_utils.pacsguard.hostaudit.versions import upstream
     from ansible.module_utils.pacsguard.products import get, names
-    from ansible.module_utils.pacsguard.producttls import candidate_version, help_lists_tls, native_by_version
+    from ansible.module_utils.pacsguard.producttls import (
+        candidate_version,
+        help_lists_tls,
+        native_by_version,
+        own_tls_settings,
+    )
 except ImportError:
     IMPORT_ERROR: str | None = traceback.format_exc()
 else:
@@ -104,6 +124,19 @@ def _installed_version(module: AnsibleModule, package: str) -> str:
     return out.strip() if rc == 0 else ""
 
 
+def _candidate(module: AnsibleModule, package: str) -> str | None:
+    """The version the package manager would install, None when it has none."""
+    apt_cache = module.get_bin_path("apt-cache")
+    return candidate_version(_run(module, [apt_cache, "policy", package])) if apt_cache else None
+
+
+def _exit(module: AnsibleModule, product: str, dicom_tls: bool | None, source: str, version: str,
+          evidence: str) -> None:
+    module.exit_json(changed=False, dicom_tls=dicom_tls, source=source, version=version,
+                     upstream_version=upstream(version) if version else "",
+                     tls_settings=own_tls_settings(product, version), evidence=evidence)
+
+
 def main() -> None:
     module = AnsibleModule(argument_spec={"product": {"type": "str", "required": True}},
                            supports_check_mode=True)
@@ -112,26 +145,23 @@ def main() -> None:
     product = module.params["product"]
     described = get(product)
     if described is None:  # pacs_policy names it with every other problem of the policy
-        module.exit_json(changed=False, dicom_tls=None, source="unknown", version="",
-                         evidence=f"{product!r} is not one of {', '.join(names())}")
-    if not described.native_dicom_tls_since:
-        module.exit_json(changed=False, dicom_tls=True, source="product", version="",
-                         evidence=f"{product} has DICOM TLS of its own")
+        _exit(module, product, None, "unknown", "", f"{product!r} is not one of {', '.join(names())}")
     package, since = described.package, described.native_dicom_tls_since
     program = module.get_bin_path(described.binary)
+    installed = _installed_version(module, package) if program else ""
+    if not since:
+        version = installed or _candidate(module, package) or ""
+        _exit(module, product, True, "product", version, f"{product} has DICOM TLS of its own")
     if program:
         native = help_lists_tls(_run(module, [program, "--help"]))
-        module.exit_json(changed=False, dicom_tls=native, source="installed",
-                         version=_installed_version(module, package),
-                         evidence=f"{product} --help {'lists' if native else 'has no'} +tls")
-    apt_cache = module.get_bin_path("apt-cache")
-    version = candidate_version(_run(module, [apt_cache, "policy", package])) if apt_cache else None
+        _exit(module, product, native, "installed", installed,
+              f"{product} --help {'lists' if native else 'has no'} +tls")
+    version = _candidate(module, package)
     if version is None:
-        module.exit_json(changed=False, dicom_tls=None, source="unknown", version="",
-                         evidence=f"{product} is not installed and no {package} package is available")
-    native = native_by_version(product, version)
-    module.exit_json(changed=False, dicom_tls=native, source="candidate", version=version,
-                     evidence=f"{package} {version} would be installed ({product} has TLS from {since})")
+        _exit(module, product, None, "unknown", "",
+              f"{product} is not installed and no {package} package is available")
+    _exit(module, product, native_by_version(product, version), "candidate", version,
+          f"{package} {version} would be installed ({product} has TLS from {since})")
 
 
 if __name__ == "__main__":

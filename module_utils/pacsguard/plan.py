@@ -110,6 +110,20 @@ def probe_target(policy: dict[str, Any]) -> dict[str, Any]:
             "web_url": web_url, "other_ports": list(policy["local_ports"])}
 
 
+# What a node's old configuration let a stranger do and its new policy must refuse, as seen from a
+# vantage outside the allowlist after a restart: an unknown calling AE, a wrong called AE, an
+# unknown AE's C-ECHO; and plaintext DICOM where the policy asks for TLS.
+VERIFY_REFUSALS = ("PACS-NET-001", "PACS-NET-002", "PACS-NET-004")
+VERIFY_TLS_REFUSALS = ("PACS-TLS-001",)
+
+
+def verify(policy: dict[str, Any]) -> dict[str, Any]:
+    """What a restarted node must show before a role moves on (role pacs_verify)."""
+    tls = policy["tls"] is not None
+    return {"refusals": list(VERIFY_REFUSALS), "tls_refusals": list(VERIFY_TLS_REFUSALS) if tls else [],
+            "tls": tls}
+
+
 # The allowlist in the shape each product's configuration module takes, by the product's rules
 # module: Orthanc's DicomModalities; otherwise the peers as the product sees them (dcmqrscp.cfg's
 # HostTable and AETable are written from that list by dcmqrscp_config).
@@ -119,7 +133,8 @@ ALLOWLISTS = {"orthanc": orthanc_modalities}
 def build_plan(policy: dict[str, Any], settings: dict[str, Any],
                report: PolicyReport) -> dict[str, Any] | None:
     """The node's plan from its checked policy (None, with errors in ``report``, when the front's
-    settings do not fit). ``settings``: front_port_base and front_source_prefix (None: defaults)."""
+    settings do not fit). ``settings``: front_port_base and front_source_prefix (None: defaults),
+    product_tls_settings (whether the installed release sets its TLS floor and suites itself)."""
     peers = policy["peers"]
     routes: list[dict[str, Any]] = []
     if policy["tls_front"]:
@@ -136,5 +151,7 @@ def build_plan(policy: dict[str, Any], settings: dict[str, Any],
     described = get(policy["product"])
     allowlist = ALLOWLISTS.get(described.rules if described else "", list)
     return {"front_routes": routes, "allowlist": allowlist(seen),
-            "firewall": firewall(policy), "probe": probe_target(policy)}
+            "firewall": firewall(policy), "probe": probe_target(policy), "verify": verify(policy),
+            # the product's TLS floor and suites written as its own settings (None: not read)
+            "own_tls_settings": settings.get("product_tls_settings")}
 

@@ -321,6 +321,8 @@ def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = N
         "product": policy.get("product"), "ae_title": policy.get("ae_title"),
         # the role that hardens the node's product ('' when none does yet: harden.yml refuses it)
         "hardening_role": described.hardening_role if described else "",
+        # the upstream version read on the host ('' when not read: the audit, a node without TLS)
+        "product_version": policy.get("product_version") or "",
         # the release from which the product's own settings set its TLS floor and suites (None: none)
         "tls_settings_since": described.tls_settings_since if described else None,
         "address": resolve_address(policy.get("address"), policy.get("host"), policy.get("fact_address")),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from .hostaudit.versions import compare, upstream
-from .products import native_dicom_tls_since
+from .products import get, native_dicom_tls_since
 
 # DCMTK's option list: "  +tls  --enable-tls  [p]rivate key file, [c]ertificate file: string".
 _TLS_OPTION = re.compile(r"^\s*\+tls\s", re.MULTILINE)
@@ -39,3 +39,13 @@ def native_by_version(product: str, version: str | None) -> bool | None:
     if not version:
         return None
     return compare(upstream(version), since[1]) >= 0
+
+
+def own_tls_settings(product: str, version: str | None) -> bool | None:
+    """Whether ``version`` of the product's package has its own settings for its TLS floor and
+    suites (the registry's tls_settings_since; Orthanc from 1.12.4). None: not known, or the
+    product has no such settings to write."""
+    described = get(product)
+    if described is None or not described.tls_settings_since or not version:
+        return None
+    return compare(upstream(version), described.tls_settings_since) >= 0

@@ -185,3 +185,11 @@ def test_an_ec_key_warns_only_where_the_product_release_table_says_so(tmp_path):
                                    "(its TLS 1.2 suites are RSA-authenticated)"]
     assert warnings("orthanc", min_version="TLSv1.3") == []
     assert warnings("dcmqrscp") == []
+
+
+def test_a_restarted_node_must_refuse_strangers_and_plaintext_where_tls_is_asked(tls):
+    plain = resolve(product="orthanc", peers=[CT])["verify"]
+    assert plain == {"refusals": ["PACS-NET-001", "PACS-NET-002", "PACS-NET-004"], "tls_refusals": [],
+                     "tls": False}
+    secured = resolve(product="dcmqrscp", tls=tls, product_tls=False, peers=[CT])["verify"]
+    assert (secured["tls_refusals"], secured["tls"]) == (["PACS-TLS-001"], True)

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from pacsguard.producttls import candidate_version, help_lists_tls, native_by_version
+from pacsguard.producttls import candidate_version, help_lists_tls, native_by_version, own_tls_settings
 
 # dcmqrscp 3.6.9's --help (Debian 13), the lines around its TLS options.
 HELP_369 = """\
@@ -61,3 +61,18 @@ def test_dcmqrscp_has_tls_of_its_own_from_3_6_9(version, native):
 
 def test_orthanc_always_speaks_dicom_tls_itself():
     assert native_by_version("orthanc", None) is True
+
+
+@pytest.mark.parametrize("version, own", [
+    ("1.10.1+dfsg-2", False),  # Debian 12: the floor needs a service OpenSSL policy
+    ("1.12.3+dfsg-1", False),
+    ("1.12.4+dfsg-1", True),
+    ("1.12.7+dfsg-3", True),  # Debian 13
+    ("", None),
+])
+def test_orthanc_sets_its_own_tls_floor_and_suites_from_1_12_4(version, own):
+    assert own_tls_settings("orthanc", version) is own
+
+
+def test_a_product_without_such_settings_has_none_to_write():
+    assert own_tls_settings("dcmqrscp", "3.6.9-5") is None
