@@ -50,6 +50,12 @@ options:
     type: list
     elements: dict
     default: []
+  policies:
+    description:
+      - "Also known, the nodes of a C(pacs_policy) batch (node name to its C(policy), C(errors) and
+        C(warnings)): every node whose policy resolved, at the address and ports of its plan."
+    type: dict
+    default: {}
   calling_ae_title:
     description: The calling AE title of the requests; a fresh C(PG-DISC-XXXX) when omitted.
     type: str
@@ -138,6 +144,12 @@ inventory:
       C(pacs_discovered_other); the unmanaged DICOM ones also in C(pacs_discovered_unmanaged).
   returned: always
   type: dict
+lines:
+  description: One line per endpoint for people (address, port, service, whether it is listed, detail).
+  returned: always
+  type: list
+  elements: str
+  sample: ["10.20.0.9:104 dicom (not in the inventory) accepts any calling AE"]
 """
 
 import traceback
@@ -153,6 +165,7 @@ try:
         MAX_ADDRESSES,
         DiscoveryInputError,
         Sweep,
+        known_from_policies,
         run,
     )
 except ImportError:
@@ -166,6 +179,7 @@ ARGUMENT_SPEC = {
     "ports": {"type": "list", "elements": "int"},
     "web_ports": {"type": "list", "elements": "int"},
     "known": {"type": "list", "elements": "dict", "default": []},
+    "policies": {"type": "dict", "default": {}},
     "calling_ae_title": {"type": "str"},
     "called_ae_titles": {"type": "list", "elements": "str", "default": list(CALLED_AE_TITLES)},
     "timeout": {"type": "float", "default": DEFAULT_TIMEOUT},
@@ -182,6 +196,7 @@ def main() -> None:
                          exception=DISCOVERY_IMPORT_ERROR)
     options = {key: value for key, value in module.params.items() if value is not None}
     options.setdefault("calling_ae_title", "")
+    options["known"] = options["known"] + known_from_policies(options.pop("policies"))
     try:
         result = run(Sweep(**options))
     except DiscoveryInputError as exc:

@@ -32,8 +32,23 @@ options:
         A waiver without a reason that says why (3 words, 15 characters), without an end date, with
         an end further than O(waiver_max_days) away, or of a critical rule while
         O(waivers_critical_allowed) is false, is refused, and no report is written."
+      - Required unless O(fleet) is given.
     type: dict
-    required: true
+  fleet:
+    description:
+      - Instead of O(results), what the audit gathered once for the play, from which every node's
+        outcome is put together; C(nodes) (every node of the play), C(policies) (the pacs_policy
+        batch's node to C(policy), C(errors) and C(warnings)), C(callers) (node to its C(vantage) and
+        C(waivers)), C(host_outcomes) (node to its host part), C(probe_ran) (whether the network part
+        ran) and C(policy_error) (why the policy batch itself failed, every node's error).
+    type: dict
+    suboptions:
+      nodes: {type: list, elements: str, required: true, description: Every node of the play.}
+      policies: {type: dict, default: {}, description: "The nodes' policies, errors and warnings."}
+      callers: {type: dict, default: {}, description: "The nodes' vantages and waivers."}
+      host_outcomes: {type: dict, default: {}, description: The host part by node.}
+      probe_ran: {type: bool, default: false, description: Whether the network part ran.}
+      policy_error: {type: str, default: "", description: Why the policy batch failed.}
   probes:
     description:
       - Network probe results by host name, for outcomes without their own C(result) (the
@@ -128,6 +143,7 @@ from ansible.module_utils.basic import AnsibleModule
 try:
     from ansible.module_utils.pacsguard.reports import (
         build_report,
+        fleet_outcomes,
         host_entry,
         summary_lines,
         write_reports,
@@ -143,7 +159,14 @@ else:
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
-            "results": {"type": "dict", "required": True},
+            "results": {"type": "dict"},
+            "fleet": {"type": "dict", "options": {
+                "nodes": {"type": "list", "elements": "str", "required": True},
+                "policies": {"type": "dict", "default": {}},
+                "callers": {"type": "dict", "default": {}},
+                "host_outcomes": {"type": "dict", "default": {}},
+                "probe_ran": {"type": "bool", "default": False},
+                "policy_error": {"type": "str", "default": ""}}},
             "probes": {"type": "dict", "default": {}},
             "vantage_errors": {"type": "dict", "default": {}},
             "directory": {"type": "path", "required": True},
@@ -155,6 +178,8 @@ def main() -> None:
             "waivers_critical_allowed": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
+        required_one_of=[("results", "fleet")],
+        mutually_exclusive=[("results", "fleet")],
     )
     if REPORTS_IMPORT_ERROR:
         module.fail_json(msg="pacsguard module_utils not importable", exception=REPORTS_IMPORT_ERROR)
@@ -164,7 +189,9 @@ def main() -> None:
     today = datetime.datetime.now(datetime.timezone.utc).date()
     hosts = []
     problems = []
-    for name, outcome in sorted(module.params["results"].items()):
+    fleet = module.params["fleet"]
+    results = module.params["results"] if fleet is None else fleet_outcomes(**fleet)
+    for name, outcome in sorted(results.items()):
         outcome = outcome or {}
         probe_result = outcome.get("result") or module.params["probes"].get(name) or {}
         vantage_error = module.params["vantage_errors"].get(outcome.get("vantage") or "")

@@ -52,6 +52,12 @@ options:
         under RV(policies); one module process serves a whole fleet (the audit uses it).
       - Mutually exclusive with O(product).
     type: dict
+  node_errors:
+    description:
+      - With O(nodes), nodes whose options could not be read, node name to why; each is returned
+        under RV(policies) with no policy and that error, as a node whose policy is not valid.
+    type: dict
+    default: {}
   dicom_port:
     description: The node's DICOM port (C(pacs_dicom_port)); the product's default when omitted.
     type: raw
@@ -247,6 +253,11 @@ policies:
   returned: when O(nodes) is given
   type: dict
   sample: {"archive1": {"policy": {"product": "orthanc", "dicom_port": 4242}, "errors": [], "warnings": []}}
+messages:
+  description: With O(nodes), one line per error and warning of every node, named by the node.
+  returned: when O(nodes) is given
+  type: list
+  elements: str
 policy_warnings:
   description: Things that are allowed but weaken the node (also shown as Ansible warnings).
   returned: when O(product) is given
@@ -272,6 +283,7 @@ ARGUMENT_SPEC = {
     "ae_title": {"type": "str"},
     "node": {"type": "dict"},
     "nodes": {"type": "dict"},
+    "node_errors": {"type": "dict", "default": {}},
     "dicom_port": {"type": "raw"},
     "http_port": {"type": "raw"},
     "plaintext_port": {"type": "raw"},
@@ -296,8 +308,8 @@ ARGUMENT_SPEC = {
 }
 
 
-# The options that carry other options (one node's, many nodes').
-_MANY = ("node", "nodes")
+# The options that carry other options (one node's, many nodes') or are about many nodes.
+_MANY = ("node", "nodes", "node_errors")
 
 
 def _as_int(value: object) -> object:
@@ -340,7 +352,12 @@ def _many(module: AnsibleModule) -> None:
         report = check_policy(_prepared(module, node if isinstance(node, dict) else {}))
         policies[name] = {"policy": report.policy if not report.errors else None,
                           "errors": report.errors, "warnings": report.warnings}
-    module.exit_json(changed=False, policies=policies)
+    for name, error in sorted(module.params["node_errors"].items()):
+        policies[name] = {"policy": None, "errors": [str(error)], "warnings": []}
+    messages = [f"{name}: policy is not valid: {error}" if kind == "errors" else f"{name}: {error}"
+                for name, node in sorted(policies.items()) for kind in ("errors", "warnings")
+                for error in node[kind]]
+    module.exit_json(changed=False, policies=policies, messages=messages)
 
 
 def _with_tls(params: dict) -> bool:

@@ -565,6 +565,21 @@ async def _sweep(sweep: Sweep, addresses: list[str]) -> list[Endpoint]:
     return [e for e in await asyncio.gather(*jobs) if e is not None]
 
 
+def known_from_policies(policies: dict[str, Any]) -> list[dict[str, Any]]:
+    """The endpoints the inventory lists, from the pacs_policy batch (node to its policy, errors and
+    warnings): every node whose policy resolved, at its address and the ports its plan serves."""
+    return [{"name": name, **node["policy"]["plan"]["endpoint"]}
+            for name, node in sorted(policies.items())
+            if isinstance(node, dict) and isinstance(node.get("policy"), dict)]
+
+
+def endpoint_lines(endpoints: list[dict[str, Any]]) -> list[str]:
+    """One line per endpoint found, for people: where, what answers, whether the inventory lists it."""
+    return [f"{e['address']}:{e['port']} {e['service']} "
+            + (f"(listed: {e['inventory_name']})" if e["managed"] else "(not in the inventory)")
+            + f" {e['detail']}" for e in endpoints]
+
+
 def run(sweep: Sweep) -> dict[str, Any]:
     """Sweep, judge and summarise; the module's result."""
     sweep.validate()
@@ -585,9 +600,10 @@ def run(sweep: Sweep) -> dict[str, Any]:
                "accepting_any_calling_ae": sum(1 for e in endpoints if e.accepts_any_calling_ae),
                "unmanaged": len(findings), "calling_ae_title": sweep.calling_ae_title,
                "duration": round(time.monotonic() - started, 3)}
-    return {"endpoints": [asdict(e) for e in endpoints], "findings": findings, "summary": summary,
-            "inventory": inventory_of(endpoints)}
+    found = [asdict(e) for e in endpoints]
+    return {"endpoints": found, "findings": findings, "summary": summary,
+            "inventory": inventory_of(endpoints), "lines": endpoint_lines(found)}
 
 
 __all__ = ["DEFAULT_PORTS", "DICOM_PORTS", "PRODUCTS", "WEB_PORTS", "DiscoveryInputError", "Endpoint",
-           "Sweep", "associate_rq", "run"]
+           "Sweep", "associate_rq", "endpoint_lines", "known_from_policies", "run"]

@@ -152,6 +152,9 @@ def build_plan(policy: dict[str, Any], settings: dict[str, Any],
     allowlist = ALLOWLISTS.get(described.rules if described else "", list)
     return {"front_routes": routes, "allowlist": allowlist(seen),
             "firewall": firewall(policy), "probe": probe_target(policy), "verify": verify(policy),
+            # where the node serves (discovery counts an endpoint found there as listed)
+            "endpoint": {"address": policy["address"],
+                         "ports": [port for port in (policy["dicom_port"], policy["http_port"]) if port]},
             # the product's TLS floor and suites written as its own settings (None: not read)
             "own_tls_settings": settings.get("product_tls_settings")}
 

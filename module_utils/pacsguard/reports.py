@@ -23,6 +23,30 @@ from .waivers import apply as apply_waivers
 SCHEMA = "pacsguard.audit/1"
 
 
+POLICY_NOT_VALID = "pacsguard policy is not valid, nothing was changed: "
+
+
+def fleet_outcomes(nodes: list[str], policies: dict[str, Any], callers: dict[str, Any],
+                   host_outcomes: dict[str, Any], probe_ran: bool,
+                   policy_error: str = "") -> dict[str, dict[str, Any]]:
+    """Every node of the play as the report takes it (pacs_audit_report's results), from what the
+    audit gathered once for the fleet: its policy's errors (or the policy batch's own failure, which
+    is every node's), its vantage and waivers, whether the network part ran, and its host part."""
+    outcomes = {}
+    for name in nodes:
+        inputs = callers.get(name) or {}
+        errors = (policies.get(name) or {}).get("errors") or []
+        error = policy_error or (POLICY_NOT_VALID + "; ".join(map(str, errors)) if errors else "")
+        outcome: dict[str, Any] = {"result": {}, "error": error, "network": probe_ran or error != "",
+                                   "waivers": inputs.get("waivers") or []}
+        if "vantage" in inputs:
+            outcome["vantage"] = inputs["vantage"]
+        if name in host_outcomes:
+            outcome["host"] = host_outcomes[name]
+        outcomes[name] = outcome
+    return outcomes
+
+
 def host_entry(name: str, probe_result: dict[str, Any] | None, error: str = "",
                waivers: list[Waiver] | None = None, today: datetime.date | None = None,
                host_result: dict[str, Any] | None = None, network: bool = True) -> dict[str, Any]:

@@ -144,3 +144,26 @@ def test_a_probe_error_keeps_the_host_evidence_and_a_host_error_is_an_error():
     report = build_report([unreadable], "high", True)
     assert report["summary"]["gate"] == "fail"
     assert any("broken.json: line 3" in line for line in summary_lines(report))
+
+
+def test_every_node_of_the_play_gets_an_outcome_from_what_the_audit_gathered():
+    from pacsguard.reports import fleet_outcomes
+
+    invalid = ["pacs_ae_title: empty", "pacs_peers: missing"]
+    policies = {"a": {"policy": {}, "errors": [], "warnings": []},
+                "b": {"policy": None, "errors": invalid, "warnings": []}}
+    callers = {"a": {"vantage": "localhost", "waivers": [{"rule": "PACS-NET-004"}]},
+               "b": {"vantage": "rogue"}}
+    outcomes = fleet_outcomes(["a", "b", "c"], policies, callers, {"a": {"checks": {}}}, probe_ran=True)
+    assert outcomes["a"] == {"result": {}, "error": "", "network": True, "vantage": "localhost",
+                             "waivers": [{"rule": "PACS-NET-004"}], "host": {"checks": {}}}
+    assert outcomes["b"]["error"] == ("pacsguard policy is not valid, nothing was changed: "
+                                      "pacs_ae_title: empty; pacs_peers: missing")
+    # a node the audit gathered nothing for is still reported (an empty outcome is an error later)
+    assert outcomes["c"] == {"result": {}, "error": "", "network": True, "waivers": []}
+    # --tags host: no network part, except where the policy already failed
+    quiet = fleet_outcomes(["a", "b"], policies, callers, {}, probe_ran=False)
+    assert (quiet["a"]["network"], quiet["b"]["network"]) == (False, True)
+    # the policy batch itself failed: every node's error
+    failed = fleet_outcomes(["a", "c"], {}, {}, {}, probe_ran=False, policy_error="inventory unreadable")
+    assert [outcome["error"] for outcome in failed.values()] == ["inventory unreadable"] * 2

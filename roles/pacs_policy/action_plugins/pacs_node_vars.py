@@ -24,8 +24,8 @@ variables (result key to a mapping of field to the variable it reads: a name, ``
 mapping, or a list of those, the first one defined; a field whose variables are all undefined is left
 out; a mapping nests), nodes (default: the play's active hosts), argument_spec (a role entry point's
 options: each node's values are validated, and read as validated, with the spec's defaults) and
-argument_spec_name (for messages). Returns nodes (node to its values by key) and errors (node to why
-it has none); it fails only on bad arguments.
+argument_spec_name (for messages). Returns nodes (node to its values by key), by_key (the same, key
+to node to values) and errors (node to why it has none); it fails only on bad arguments.
 """
 
 from __future__ import annotations
@@ -78,7 +78,10 @@ class ActionModule(ActionBase):
                 nodes[name] = _node(templar, context, variables, spec, spec_name)
             except (AnsibleError, _Invalid) as exc:
                 errors[name] = str(exc)
-        result.update(changed=False, nodes=nodes, errors=errors)
+        # the same values by result key, then node (what a caller hands on for a whole fleet)
+        by_key = {key: {name: values[key] for name, values in nodes.items() if key in values}
+                  for key in variables}
+        result.update(changed=False, nodes=nodes, by_key=by_key, errors=errors)
         return result
 
 
