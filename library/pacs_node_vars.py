@@ -82,6 +82,11 @@ nodes:
   returned: always
   type: dict
   sample: {"pacs1": {"inputs": {"product": "orthanc", "ae_title": "ARCHIVE1"}}}
+by_key:
+  description: The same values by O(variables) key, then node name (what a caller hands on for a whole fleet).
+  returned: always
+  type: dict
+  sample: {"inputs": {"pacs1": {"product": "orthanc", "ae_title": "ARCHIVE1"}}}
 errors:
   description: Node name to why its variables could not be templated or its options are not valid.
   returned: always

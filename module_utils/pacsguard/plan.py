@@ -157,4 +157,3 @@ def build_plan(policy: dict[str, Any], settings: dict[str, Any],
                          "ports": [port for port in (policy["dicom_port"], policy["http_port"]) if port]},
             # the product's TLS floor and suites written as its own settings (None: not read)
             "own_tls_settings": settings.get("product_tls_settings")}
-
