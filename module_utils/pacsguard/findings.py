@@ -266,8 +266,77 @@ class Finding:
     references: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain dict for module results and reports."""
-        return asdict(self)
+        """Plain dict for module results and reports, with the rule's controls."""
+        return {**asdict(self), "controls": controls_of(self.id)}
+
+
+@dataclass(frozen=True)
+class Controls:
+    """The controls a rule's finding evidences (and a pass of it supports): NIST SP 800-53 rev. 5
+    control IDs, the HIPAA Security Rule's paragraphs (45 CFR), and the DICOM PS3.15 profile where
+    DICOM TLS is concerned."""
+
+    nist_800_53: tuple[str, ...]
+    hipaa: tuple[str, ...]
+    dicom_ps3_15: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, list[str]]:
+        """Plain lists, for module results and reports."""
+        return {"nist_800_53": list(self.nist_800_53), "hipaa": list(self.hipaa),
+                "dicom_ps3_15": list(self.dicom_ps3_15)}
+
+
+# HIPAA Security Rule paragraphs, written as 45 CFR cites them.
+_ACCESS, _AUTHN, _TRANSMISSION, _INTEGRITY = "164.312(a)(1)", "164.312(d)", "164.312(e)(1)", "164.312(c)(1)"
+_ENCRYPTION, _UNIQUE_USER = "164.312(e)(2)(ii)", "164.312(a)(2)(i)"
+_RISK_ANALYSIS, _RISK_MANAGEMENT = "164.308(a)(1)(ii)(A)", "164.308(a)(1)(ii)(B)"
+# DICOM PS3.15's profiles: the non-downgrading BCP 195 TLS secure transport connection profile.
+_TLS_PROFILE = "B.9"
+
+# Every rule's controls (a unit test holds every rule to an entry, and each ID to its form).
+CONTROLS: dict[str, Controls] = {
+    "PACS-NET-001": Controls(("AC-3", "IA-3", "SC-7"), (_ACCESS, _AUTHN)),
+    "PACS-NET-002": Controls(("AC-3", "CM-6"), (_ACCESS,)),
+    "PACS-NET-003": Controls(("AC-3", "AC-6"), (_ACCESS,)),
+    "PACS-NET-004": Controls(("AC-3", "CM-7"), (_ACCESS,)),
+    "PACS-NET-005": Controls(("AC-3", "SI-7"), (_ACCESS, _INTEGRITY)),
+    "PACS-NET-006": Controls(("IA-3", "AC-3"), (_AUTHN,)),
+    "PACS-NET-007": Controls(("AC-6", "AC-3"), (_ACCESS,)),
+    "PACS-TLS-001": Controls(("SC-8", "SC-8(1)"), (_TRANSMISSION, _ENCRYPTION), (_TLS_PROFILE,)),
+    "PACS-TLS-002": Controls(("SC-8(1)", "SC-13"), (_ENCRYPTION,), (_TLS_PROFILE,)),
+    "PACS-TLS-003": Controls(("IA-3", "SC-8"), (_AUTHN,), (_TLS_PROFILE,)),
+    "PACS-TLS-004": Controls(("SC-13", "SC-8(1)"), (_ENCRYPTION,), (_TLS_PROFILE,)),
+    "PACS-TLS-005": Controls(("SC-17", "IA-5(2)"), (_TRANSMISSION,), (_TLS_PROFILE,)),
+    "PACS-TLS-006": Controls(("IA-3", "IA-5(2)"), (_AUTHN,), (_TLS_PROFILE,)),
+    "PACS-WEB-001": Controls(("AC-3", "IA-2"), (_ACCESS, _AUTHN)),
+    "PACS-WEB-002": Controls(("SC-8", "SC-8(1)"), (_TRANSMISSION, _ENCRYPTION)),
+    "PACS-WEB-003": Controls(("IA-5", "IA-5(1)"), (_AUTHN, _UNIQUE_USER)),
+    "PACS-WEB-004": Controls(("SC-8(1)", "SC-13"), (_ENCRYPTION,)),
+    "PACS-WEB-005": Controls(("AC-3", "IA-2"), (_ACCESS, _AUTHN)),
+    "PACS-FW-001": Controls(("SC-7", "AC-4"), (_ACCESS,)),
+    "PACS-DISC-001": Controls(("CM-8", "CM-7"), (_RISK_ANALYSIS,)),
+    "PACS-CFG-001": Controls(("AC-3", "CM-6"), (_ACCESS,)),
+    "PACS-CFG-002": Controls(("AC-3", "CM-6"), (_ACCESS,)),
+    "PACS-CFG-003": Controls(("IA-3", "CM-6"), (_AUTHN,)),
+    "PACS-CFG-004": Controls(("AC-3", "CM-5"), (_ACCESS, _INTEGRITY)),
+    "PACS-CFG-005": Controls(("IA-2", "IA-5(1)"), (_AUTHN, _UNIQUE_USER)),
+    "PACS-CFG-006": Controls(("CM-7", "AC-6"), (_ACCESS, _INTEGRITY)),
+    "PACS-CFG-007": Controls(("SC-8", "SC-8(1)", "CM-6"), (_TRANSMISSION, _ENCRYPTION), (_TLS_PROFILE,)),
+    "PACS-CFG-008": Controls(("AC-6", "SC-28", "IA-5"), (_ACCESS, _INTEGRITY)),
+    "PACS-CFG-009": Controls(("AC-6", "CM-7"), (_ACCESS,)),
+    "PACS-CFG-010": Controls(("CM-7",), (_ACCESS,)),
+    "PACS-CFG-011": Controls(("CM-2", "CM-3", "CM-6"), (_INTEGRITY,)),
+    "PACS-CFG-012": Controls(("SC-17", "SC-12"), (_TRANSMISSION,), (_TLS_PROFILE,)),
+    "PACS-CFG-013": Controls(("SI-2", "RA-5"), (_RISK_MANAGEMENT,)),
+    "PACS-CFG-014": Controls(("CM-6", "CM-3"), (_ACCESS,)),
+    "PACS-CFG-015": Controls(("CM-8", "CM-7"), (_ACCESS,)),
+}
+
+
+def controls_of(rule_id: str) -> dict[str, list[str]]:
+    """A rule's controls as plain lists (empty lists for a rule without an entry)."""
+    found = CONTROLS.get(rule_id)
+    return found.as_dict() if found else Controls((), ()).as_dict()
 
 
 def family(prefix: str) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from .findings import RULES, SEVERITIES, at_or_above
+from .findings import RULES, SEVERITIES, at_or_above, controls_of
 from .release import VERSION
 from .waivers import Waiver, days_left
 from .waivers import apply as apply_waivers
@@ -62,8 +62,11 @@ def host_entry(name: str, probe_result: dict[str, Any] | None, error: str = "",
     if network and not error and not probe_result:
         error = "no probe result"
     network_ok = network and not error
-    raw = ([{**f, "source": "network"} for f in probe_result.get("findings", [])] if network_ok else []) \
-        + [{**f, "source": "host"} for f in host_result.get("findings", [])]
+    # every finding with its rule's controls, from the catalogue whatever produced it
+    raw = ([{**f, "source": "network", "controls": controls_of(f.get("id", ""))}
+            for f in probe_result.get("findings", [])] if network_ok else []) \
+        + [{**f, "source": "host", "controls": controls_of(f.get("id", ""))}
+           for f in host_result.get("findings", [])]
     findings = apply_waivers(raw, waivers or [], today)
     host_checks = host_result.get("checks", {})
     errors = [text for text in (error, host_result.get("error", "")) if text]
@@ -151,7 +154,8 @@ def junit_xml(report: dict[str, Any]) -> bytes:
                                         message=f"[{finding['severity']}] {finding['title']}")
                 failure.text = (f"Evidence: {finding['evidence']}\n"
                                 f"Remediation: {finding['remediation']}\n"
-                                f"References: {'; '.join(finding['references'])}")
+                                f"References: {'; '.join(finding['references'])}\n"
+                                f"Controls: {controls_line(finding.get('controls') or {})}")
             elif status in ("error", "fail"):
                 counts["errors"] += 1
                 ET.SubElement(case, "error", message=detail)
@@ -175,6 +179,14 @@ def junit_xml(report: dict[str, Any]) -> bytes:
 
 # Characters XML 1.0 cannot carry at all, even escaped (control characters but tab and line breaks).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def controls_line(controls: dict[str, list[str]]) -> str:
+    """A finding's controls in one line for people (JUnit failures, the summary)."""
+    parts = [f"{label} {', '.join(controls[key])}" for key, label in
+             (("nist_800_53", "NIST SP 800-53"), ("hipaa", "HIPAA 45 CFR"), ("dicom_ps3_15", "DICOM PS3.15"))
+             if controls.get(key)]
+    return "; ".join(parts) or "none mapped"
 
 
 def _xml_text(text: str | None) -> str | None:

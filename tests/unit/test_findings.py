@@ -38,3 +38,39 @@ def test_at_or_above_filters_by_rank():
     assert severity_rank("critical") > severity_rank("low")
     with pytest.raises(ValueError, match="unknown severity"):
         at_or_above(findings, "urgent")
+
+
+def test_every_rule_maps_to_the_controls_it_evidences_in_their_own_forms():
+    import re
+
+    from pacsguard.findings import CONTROLS
+
+    assert sorted(CONTROLS) == sorted(RULES)
+    nist = re.compile(r"[A-Z]{2}-\d{1,2}(\(\d{1,2}\))?")
+    hipaa = re.compile(r"164\.3(08|12)\([a-e]\)(\(\d\))?(\((i|ii|iii|iv)\))?(\([A-D]\))?")
+    for rule_id, controls in CONTROLS.items():
+        assert controls.nist_800_53 and controls.hipaa, rule_id
+        assert all(nist.fullmatch(control) for control in controls.nist_800_53), rule_id
+        assert all(hipaa.fullmatch(paragraph) for paragraph in controls.hipaa), rule_id
+        assert len(set(controls.nist_800_53)) == len(controls.nist_800_53), rule_id
+    # the DICOM TLS profile exactly where DICOM TLS is judged
+    tls = {rule_id for rule_id, controls in CONTROLS.items() if controls.dicom_ps3_15}
+    assert tls == {f"PACS-TLS-00{i}" for i in range(1, 7)} | {"PACS-CFG-007", "PACS-CFG-012"}
+
+
+def test_a_finding_carries_its_rules_controls():
+    finding = make_finding("PACS-TLS-001", "plaintext association accepted").as_dict()
+    assert finding["controls"] == {"nist_800_53": ["SC-8", "SC-8(1)"],
+                                   "hipaa": ["164.312(e)(1)", "164.312(e)(2)(ii)"],
+                                   "dicom_ps3_15": ["B.9"]}
+    assert make_finding("PACS-NET-004", "C-ECHO accepted").as_dict()["controls"]["dicom_ps3_15"] == []
+
+
+def test_the_controls_table_of_the_docs_is_the_catalogues():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tool = Path(__file__).resolve().parents[2] / "tools" / "rules_doc.py"
+    run = subprocess.run([sys.executable, str(tool), "--check"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout

@@ -59,12 +59,14 @@ def test_junit_has_a_case_per_check_and_a_failure_per_finding(tmp_path):
     assert case.get("classname") == "pacsguard.insecure"
     assert case.get("name").startswith("PACS-NET-00")
     assert "Remediation:" in case.find("failure").text
+    assert "Controls: NIST SP 800-53 AC-3" in case.find("failure").text
     assert suites["clean"].get("failures") == "0"
     assert suites["broken"].get("errors") == "1"
     assert root.get("failures") == "2"
     document = json.loads((tmp_path / "out" / "pacsguard-audit.json").read_text())
     assert document["schema"] == "pacsguard.audit/1"
     assert [h["name"] for h in document["hosts"]] == ["insecure", "clean", "broken"]
+    assert all(finding["controls"]["nist_800_53"] for finding in document["hosts"][0]["findings"])
 
 
 def test_summary_lines_count_per_host():
