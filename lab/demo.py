@@ -213,7 +213,7 @@ def main() -> int:
         results["after", "outside"] = audit("after", "outside")
         print()
         show(results)
-        print(f"\n   Reports: {REPORTS}/demo-{{before,after}}-{{inside,outside}}.{{json,junit.xml}}")
+        print(f"\n   Reports: {REPORTS}/demo-{{before,after}}-{{inside,outside}}.{{json,junit.xml,sarif}}")
         red = results["before", "inside"][0] != 0 and results["before", "outside"][0] != 0
         green = results["after", "inside"][0] == 0 and results["after", "outside"][0] == 0
         print("== Before: the audit failed the run. After: it passes."

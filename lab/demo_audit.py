@@ -106,6 +106,7 @@ def main() -> int:
         print(f"== The audit failed the run (exit {audit.returncode}), as it must for this lab.")
         print(f"   Reports: {ROOT / 'reports' / 'pacsguard-audit.json'}")
         print(f"            {ROOT / 'reports' / 'pacsguard-audit.junit.xml'}")
+        print(f"            {ROOT / 'reports' / 'pacsguard-audit.sarif'}")
         return 0
     finally:
         for server in servers:

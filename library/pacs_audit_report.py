@@ -70,9 +70,18 @@ options:
     type: path
     required: true
   basename:
-    description: File name stem; the module writes C(<basename>.json) and C(<basename>.junit.xml).
+    description:
+      - File name stem; the module writes C(<basename>.json), C(<basename>.junit.xml) and
+        C(<basename>.sarif) (SARIF 2.1.0).
     type: str
     default: pacsguard-audit
+  inventory_sources:
+    description:
+      - The inventory files (C(ansible_inventory_sources)); each SARIF result of a network finding
+        points at the line of the file that names its node.
+    type: list
+    elements: str
+    default: []
   fail_on:
     description: The gate fails when a finding of this severity or worse exists.
     type: str
@@ -128,10 +137,11 @@ summary_lines:
   type: list
   elements: str
 paths:
-  description: Paths of the JSON and JUnit reports.
+  description: Paths of the JSON, JUnit and SARIF reports.
   returned: always
   type: dict
-  sample: {"json": "reports/pacsguard-audit.json", "junit": "reports/pacsguard-audit.junit.xml"}
+  sample: {"json": "reports/pacsguard-audit.json", "junit": "reports/pacsguard-audit.junit.xml",
+           "sarif": "reports/pacsguard-audit.sarif"}
 """
 
 import datetime
@@ -171,6 +181,7 @@ def main() -> None:
             "vantage_errors": {"type": "dict", "default": {}},
             "directory": {"type": "path", "required": True},
             "basename": {"type": "str", "default": "pacsguard-audit"},
+            "inventory_sources": {"type": "list", "elements": "str", "default": []},
             "fail_on": {"type": "str", "default": "high",
                         "choices": ["info", "low", "medium", "high", "critical"]},
             "fail_on_inconclusive": {"type": "bool", "default": True},
@@ -210,7 +221,8 @@ def main() -> None:
         module.fail_json(msg="waivers are not valid, no report was written: " + "; ".join(problems))
     report = build_report(hosts, module.params["fail_on"], module.params["fail_on_inconclusive"])
     try:
-        paths = write_reports(report, os.path.abspath(module.params["directory"]), module.params["basename"])
+        paths = write_reports(report, os.path.abspath(module.params["directory"]), module.params["basename"],
+                              module.params["inventory_sources"])
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     except OSError as exc:

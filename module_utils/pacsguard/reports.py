@@ -17,6 +17,7 @@ from typing import Any
 
 from .findings import RULES, SEVERITIES, at_or_above, controls_of
 from .release import VERSION
+from .sarif import sarif_log
 from .waivers import Waiver, days_left
 from .waivers import apply as apply_waivers
 
@@ -293,17 +294,22 @@ def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
         raise
 
 
-def write_reports(report: dict[str, Any], directory: str, basename: str = "pacsguard-audit"
-                  ) -> dict[str, str]:
-    """Write <basename>.json and <basename>.junit.xml into ``directory``; return their paths.
-    ValueError when ``basename`` is not a plain name (a path or '..' would write elsewhere)."""
+def write_reports(report: dict[str, Any], directory: str, basename: str = "pacsguard-audit",
+                  inventory_sources: list[str] | None = None) -> dict[str, str]:
+    """Write <basename>.json, <basename>.junit.xml and <basename>.sarif into ``directory`` (the
+    SARIF results of network findings point at the nodes' lines of ``inventory_sources``); return
+    their paths. ValueError when ``basename`` is not a plain name (a path or '..' would write
+    elsewhere)."""
     if not REPORT_BASENAME.fullmatch(basename) or ".." in basename:
         raise ValueError(f"basename {basename!r} must be a plain file name stem (letters, digits, "
                          "'.', '-', '_'; no path, no '..')")
     paths = {
         "json": os.path.join(directory, f"{basename}.json"),
         "junit": os.path.join(directory, f"{basename}.junit.xml"),
+        "sarif": os.path.join(directory, f"{basename}.sarif"),
     }
     write_atomic(paths["json"], (json.dumps(report, indent=2, sort_keys=False) + "\n").encode())
     write_atomic(paths["junit"], junit_xml(report))
+    sarif = sarif_log(report, inventory_sources)
+    write_atomic(paths["sarif"], (json.dumps(sarif, indent=2) + "\n").encode())
     return paths

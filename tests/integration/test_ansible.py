@@ -7,6 +7,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
@@ -94,6 +95,17 @@ def test_audit_playbook_fails_on_the_insecure_node_and_writes_reports(tmp_path, 
     suites = {s.get("name"): s for s in ET.parse(reports / "pacsguard-audit.junit.xml").getroot()}
     assert int(suites["insecure"].get("failures")) >= 5
     assert suites["hardened"].get("failures") == "0"
+    # the SARIF report of the same run: valid, each result of the insecure node at its inventory line
+    sarif = json.loads((reports / "pacsguard-audit.sarif").read_text())
+    schema = json.loads((ROOT / "tests" / "unit" / "data" / "sarif-2.1.0.json").read_text())
+    assert not list(jsonschema.Draft202012Validator(schema).iter_errors(sarif))
+    results = sarif["runs"][0]["results"]
+    assert len(results) == len(document["hosts"][0]["findings"]) + len(document["hosts"][1]["findings"])
+    lines = (tmp_path / "inventory.yml").read_text().splitlines()
+    for result in results:
+        where = result["locations"][0]["physicalLocation"]
+        assert where["artifactLocation"]["uri"] == f"file://{tmp_path / 'inventory.yml'}"
+        assert lines[where["region"]["startLine"] - 1].strip() == f"{result['properties']['host']}:"
 
 
 def test_audit_playbook_passes_a_hardened_node(tmp_path, orthanc_tls13, pki):
