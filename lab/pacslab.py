@@ -192,6 +192,26 @@ def start_orthanc(workdir: Path, name: str, settings: dict[str, Any] | None = No
     """
     workdir = Path(workdir) / name
     (workdir / "config").mkdir(parents=True, exist_ok=True)
+    # A free port can be taken by another process before Orthanc binds it (another test session on
+    # the machine): Orthanc then exits at once, and it is started again on other ports.
+    for attempt in range(1, 4):
+        try:
+            return _start_orthanc_once(workdir, name, settings, openssl_policy, deadline, files)
+        except _ExitedEarly:
+            if attempt == 3:
+                raise RuntimeError(f"Orthanc {name} exited at start three times; "
+                                   f"see {workdir / 'orthanc.log'}") from None
+    raise AssertionError("unreachable")
+
+
+class _ExitedEarly(Exception):
+    """The server process ended before its ports opened (private to start_orthanc)."""
+
+
+def _start_orthanc_once(workdir: Path, name: str, settings: dict[str, Any] | None,
+                        openssl_policy: str | None, deadline: float,
+                        files: dict[str, dict[str, Any]] | None) -> Server:
+    """One start of Orthanc on fresh free ports (see start_orthanc)."""
     dicom_port, http_port = free_port(), free_port()
     config = debian_orthanc_defaults()
     config.update({
@@ -223,7 +243,10 @@ def start_orthanc(workdir: Path, name: str, settings: dict[str, Any] | None = No
         wait_for_port("127.0.0.1", http_port, deadline, proc)
         wait_for_port("127.0.0.1", dicom_port, deadline, proc)
     except Exception:
+        exited = proc.poll() is not None
         server.stop()
+        if exited:
+            raise _ExitedEarly() from None
         raise RuntimeError(f"Orthanc {name} did not start; see {workdir / 'orthanc.log'}") from None
     return server
 
