@@ -30,6 +30,8 @@ import pacslab
 ROOT = Path(__file__).resolve().parent.parent
 LAB = ROOT / ".lab"
 REPORTS = ROOT / "reports"
+# Every playbook's output, for whoever wants more than the table.
+ANSIBLE_LOG = REPORTS / "demo-ansible.log"
 NETWORK = "pacsguard-demo"
 NODE, ARCHIVE, MODALITY, ROGUE = "demo-orthanc", "demo-dcmqrscp", "demo-modality", "demo-rogue"
 NODES = (NODE, ARCHIVE)
@@ -82,8 +84,8 @@ def prepare(addresses: dict[str, str], pki: dict[str, str]) -> None:
                                (pki["client_ct01_key"], "client.key"), (pki["ca_cert"], "ca.crt")):
             podman("cp", source, f"{name}:/etc/pacsguard/client/{target}")
     podman("cp", get_testdata_file("CT_small.dcm"), f"{MODALITY}:/root/CT_small.dcm")
-    if playbook("../lab/site.yml", quiet=True) != 0:
-        raise RuntimeError("setting up the lab's dcmqrscp failed (run lab/site.yml to see why)")
+    if playbook("../lab/site.yml") != 0:
+        raise RuntimeError(f"setting up the lab's dcmqrscp failed; the end of {ANSIBLE_LOG}:\n{tail()}")
     for node in NODES:
         port, ae_title = DEFAULTS[node]
         pacslab.wait_for_port(addresses[node], port, time.monotonic() + 60)
@@ -130,11 +132,21 @@ def inventory(addresses: dict[str, str], pki: dict[str, str]) -> dict:
     }}}
 
 
-def playbook(name: str, *extra: str, quiet: bool = False) -> int:
-    """Run one of the project's playbooks against the lab inventory."""
+def playbook(name: str, *extra: str) -> int:
+    """Run one of the project's playbooks against the lab inventory; Ansible's output goes to the
+    demo's log, not the terminal (the table at the end is what a person reads)."""
     command = ["ansible-playbook", "-i", str(LAB / "inventory.yml"), str(ROOT / "playbooks" / name), *extra]
-    output = subprocess.DEVNULL if quiet else None
-    return subprocess.run(command, cwd=ROOT, env=ANSIBLE_ENV, stdout=output, check=False).returncode
+    REPORTS.mkdir(exist_ok=True)
+    with ANSIBLE_LOG.open("a", encoding="utf-8") as log:
+        log.write(f"\n$ {' '.join(command)}\n")
+        log.flush()
+        return subprocess.run(command, cwd=ROOT, env=ANSIBLE_ENV, stdout=log, stderr=subprocess.STDOUT,
+                              check=False).returncode
+
+
+def tail(lines: int = 40) -> str:
+    """The end of the demo's Ansible log (what went wrong)."""
+    return "\n".join(ANSIBLE_LOG.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
 
 def audit(phase: str, position: str) -> tuple[int, dict]:
@@ -142,8 +154,7 @@ def audit(phase: str, position: str) -> tuple[int, dict]:
     vantage = MODALITY if position == "inside" else ROGUE
     stem = f"demo-{phase}-{position}"
     code = playbook("audit.yml", "-e", f"pacs_audit_vantage={vantage}",
-                    "-e", f"pacs_audit_position={position}", "-e", f"pacs_audit_report_name={stem}",
-                    quiet=True)
+                    "-e", f"pacs_audit_position={position}", "-e", f"pacs_audit_report_name={stem}")
     report = json.loads((REPORTS / f"{stem}.json").read_text())
     return code, {host["name"]: host for host in report["hosts"]}
 
@@ -191,6 +202,8 @@ def main() -> int:
     teardown()
     pacslab.remove(LAB)
     LAB.mkdir(parents=True)
+    REPORTS.mkdir(exist_ok=True)
+    ANSIBLE_LOG.write_text("")
     try:
         print(f"== Starting the lab on Debian {RELEASE}: Orthanc as Debian ships it, dcmqrscp as sites "
               "run it, a listed modality, a rogue host (podman)", flush=True)
@@ -206,7 +219,7 @@ def main() -> int:
         results["before", "outside"] = audit("before", "outside")
         print("== Hardening them: ansible-playbook playbooks/harden.yml", flush=True)
         if playbook("harden.yml") != 0:
-            print("== Hardening failed; see the output above")
+            print(f"== Hardening failed; the end of {ANSIBLE_LOG}:\n{tail()}")
             return 1
         print("== Auditing it again", flush=True)
         results["after", "inside"] = audit("after", "inside")
@@ -214,6 +227,7 @@ def main() -> int:
         print()
         show(results)
         print(f"\n   Reports: {REPORTS}/demo-{{before,after}}-{{inside,outside}}.{{json,junit.xml,sarif}}")
+        print(f"   Ansible's output: {ANSIBLE_LOG}")
         red = results["before", "inside"][0] != 0 and results["before", "outside"][0] != 0
         green = results["after", "inside"][0] == 0 and results["after", "outside"][0] == 0
         print("== Before: the audit failed the run. After: it passes."

@@ -91,6 +91,22 @@ options:
     description: The gate also fails when a host's audit was inconclusive or could not run.
     type: bool
     default: true
+  compare_with:
+    description:
+      - The earlier report to say what changed since (new, fixed and remaining findings, in the
+        summary, the JSON's C(changes), each finding's C(change) and SARIF's C(baselineState)).
+      - V(last), the report this run replaces (C(<directory>/<basename>.json); none yet, no
+        comparison, and one that is not a pacsguard report is a warning); a path, a given report
+        (an error when it cannot be read); V(none), no comparison.
+    type: str
+    default: last
+  fail_on_new_only:
+    description:
+      - Count only findings the earlier report did not have towards the gate (for a pipeline that
+        adopts pacsguard on an estate that is not clean yet). Without an earlier report every
+        finding is new. Inconclusive hosts count as O(fail_on_inconclusive) says.
+    type: bool
+    default: false
   waiver_max_days:
     description: The longest term of a waiver, in days from the run (the site's policy).
     type: int
@@ -151,8 +167,10 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule
 
 try:
+    from ansible.module_utils.pacsguard.changes import read_previous
     from ansible.module_utils.pacsguard.reports import (
         build_report,
+        check_basename,
         fleet_outcomes,
         host_entry,
         summary_lines,
@@ -164,6 +182,23 @@ except ImportError:
     REPORTS_IMPORT_ERROR: str | None = traceback.format_exc()
 else:
     REPORTS_IMPORT_ERROR = None
+
+
+def _previous(module: AnsibleModule, directory: str) -> tuple[dict | None, str]:
+    """The earlier report O(compare_with) names, and its path (None: no comparison)."""
+    choice = module.params["compare_with"]
+    if choice in ("", "none"):
+        return None, ""
+    last = choice == "last"
+    path = os.path.join(directory, f"{module.params['basename']}.json") if last else choice
+    if last and not os.path.exists(path):
+        return None, ""
+    previous, problem = read_previous(path)
+    if previous is None and last:
+        module.warn(f"compare_with last: {problem}; nothing to compare with")
+    elif previous is None:
+        module.fail_json(msg=f"compare_with: {problem}; no report was written")
+    return previous, path
 
 
 def main() -> None:
@@ -185,6 +220,8 @@ def main() -> None:
             "fail_on": {"type": "str", "default": "high",
                         "choices": ["info", "low", "medium", "high", "critical"]},
             "fail_on_inconclusive": {"type": "bool", "default": True},
+            "compare_with": {"type": "str", "default": "last"},
+            "fail_on_new_only": {"type": "bool", "default": False},
             "waiver_max_days": {"type": "int", "default": 90},
             "waivers_critical_allowed": {"type": "bool", "default": False},
         },
@@ -219,9 +256,17 @@ def main() -> None:
                                 host_result=outcome.get("host") or {}, network=network))
     if problems:
         module.fail_json(msg="waivers are not valid, no report was written: " + "; ".join(problems))
-    report = build_report(hosts, module.params["fail_on"], module.params["fail_on_inconclusive"])
+    directory = os.path.abspath(module.params["directory"])
     try:
-        paths = write_reports(report, os.path.abspath(module.params["directory"]), module.params["basename"],
+        check_basename(module.params["basename"])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    previous, previous_path = _previous(module, directory)
+    report = build_report(hosts, module.params["fail_on"], module.params["fail_on_inconclusive"],
+                          previous=previous, previous_path=previous_path,
+                          new_only=module.params["fail_on_new_only"])
+    try:
+        paths = write_reports(report, directory, module.params["basename"],
                               module.params["inventory_sources"])
     except ValueError as exc:
         module.fail_json(msg=str(exc))

@@ -15,6 +15,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from .changes import compare
 from .findings import RULES, SEVERITIES, at_or_above, controls_of
 from .release import VERSION
 from .sarif import sarif_log
@@ -96,13 +97,25 @@ def host_entry(name: str, probe_result: dict[str, Any] | None, error: str = "",
     }
 
 
+def _gating(findings: list[dict[str, Any]], fail_on: str, new_only: bool) -> list[dict[str, Any]]:
+    """The findings that fail the gate: at or above ``fail_on``, not waived, and with ``new_only``
+    only those the previous report did not have."""
+    counted = [f for f in findings
+               if not f.get("waived") and (not new_only or f.get("change") != "remaining")]
+    return at_or_above(counted, fail_on)
+
+
 def build_report(hosts: list[dict[str, Any]], fail_on: str, fail_on_inconclusive: bool,
-                 now: datetime.datetime | None = None) -> dict[str, Any]:
-    """The JSON report document, with its summary and gate decision."""
+                 now: datetime.datetime | None = None, previous: dict[str, Any] | None = None,
+                 previous_path: str = "", new_only: bool = False) -> dict[str, Any]:
+    """The JSON report document, with its summary and gate decision. ``previous`` is the last
+    report (what is new, fixed and remaining since: changes.compare); ``new_only`` gates on new
+    findings alone."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
+    changes = compare(hosts, previous, previous_path)
     findings = [f for host in hosts for f in host["findings"]]
     waived = [f for f in findings if f.get("waived")]
-    gating = at_or_above([f for f in findings if not f.get("waived")], fail_on)
+    gating = _gating(findings, fail_on, new_only)
     unsure = [h["name"] for h in hosts if h["verdict"] in ("inconclusive", "error")]
     failed = bool(gating) or (fail_on_inconclusive and bool(unsure))
     return {
@@ -111,6 +124,7 @@ def build_report(hosts: list[dict[str, Any]], fail_on: str, fail_on_inconclusive
         "generated_at": now.isoformat(timespec="seconds"),
         "fail_on": fail_on,
         "fail_on_inconclusive": fail_on_inconclusive,
+        "fail_on_new_only": new_only,
         "summary": {
             "hosts": len(hosts),
             "findings": len(findings),
@@ -122,8 +136,11 @@ def build_report(hosts: list[dict[str, Any]], fail_on: str, fail_on_inconclusive
                                        for f in host["findings"] if f.get("waiver_expired")}),
             "active_waivers": _active_waivers(hosts, now.date()),
             "inconclusive_hosts": unsure,
+            "changes": {"since": (changes["previous"] or {}).get("generated_at"),
+                        **{kind: len(changes[kind]) for kind in ("new", "fixed", "remaining")}},
             "gate": "fail" if failed else "pass",
         },
+        "changes": changes,
         "hosts": hosts,
     }
 
@@ -201,6 +218,14 @@ def _xml_text(text: str | None) -> str | None:
 REPORT_BASENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
+def check_basename(basename: str) -> None:
+    """ValueError unless ``basename`` is a plain file name stem (a path or '..' would leave the
+    report directory)."""
+    if not REPORT_BASENAME.fullmatch(basename) or ".." in basename:
+        raise ValueError(f"basename {basename!r} must be a plain file name stem (letters, digits, "
+                         "'.', '-', '_'; no path, no '..')")
+
+
 def _case_name(check: str) -> str:
     """'PACS-NET-001 Association accepted ...' for rules, 'positive control' for the others."""
     rule = RULES.get(check)
@@ -224,7 +249,7 @@ def _gates(host: dict[str, Any], report: dict[str, Any]) -> str:
     """What the host means for the gate: 'blocks' (a finding at or above fail_on, or an
     inconclusive host when that fails the run) or 'ok' (its findings, if any, are below the gate
     or waived)."""
-    gating = at_or_above([f for f in host["findings"] if not f.get("waived")], report["fail_on"])
+    gating = _gating(host["findings"], report["fail_on"], report.get("fail_on_new_only", False))
     unsure = report["fail_on_inconclusive"] and host["verdict"] in ("inconclusive", "error")
     return "blocks" if gating or unsure else "ok"
 
@@ -263,7 +288,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
                           and "not apply" not in check["detail"])
         if untested:
             notes.append(f"{host['name']}: not tested here: {', '.join(untested)} (see the report)")
-    lines += notes
+    lines += notes + _change_lines(report)
     summary = report["summary"]
     waived = f", {summary['waived_findings']} waived" if summary["waived_findings"] else ""
     lines.append(f"gate: {summary['gate'].upper()} (fail on {report['fail_on']} or worse"
@@ -275,6 +300,25 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         lines.append(f"waiver in force: {waiver['host']} {waiver['rule']}, {waiver['days_left']} day(s) left "
                      f"(until {waiver['expires']}), {waiver['findings']} finding(s) held back: "
                      f"{waiver['reason']}")
+    return lines
+
+
+def _change_lines(report: dict[str, Any]) -> list[str]:
+    """What changed since the previous report, and what the gate counts of it."""
+    changes = report.get("changes")
+    if not changes:
+        return []
+    counts = (f"{len(changes['new'])} new, {len(changes['fixed'])} fixed, "
+              f"{len(changes['remaining'])} remaining")
+    if changes["previous"] is None:
+        lines = [f"changes: no earlier report to compare with ({counts})"]
+    else:
+        lines = [f"changes since the report of {changes['previous']['generated_at']}: {counts}"]
+    lines += [f"new: {entry['host']} {entry['rule']} ({entry['severity']})" for entry in changes["new"]
+              if changes["previous"] is not None]
+    lines += [f"fixed: {entry['host']} {entry['rule']}" for entry in changes["fixed"]]
+    if report.get("fail_on_new_only"):
+        lines.append("the gate counts new findings only (pacs_audit_fail_on_new_only)")
     return lines
 
 
@@ -300,9 +344,7 @@ def write_reports(report: dict[str, Any], directory: str, basename: str = "pacsg
     SARIF results of network findings point at the nodes' lines of ``inventory_sources``); return
     their paths. ValueError when ``basename`` is not a plain name (a path or '..' would write
     elsewhere)."""
-    if not REPORT_BASENAME.fullmatch(basename) or ".." in basename:
-        raise ValueError(f"basename {basename!r} must be a plain file name stem (letters, digits, "
-                         "'.', '-', '_'; no path, no '..')")
+    check_basename(basename)
     paths = {
         "json": os.path.join(directory, f"{basename}.json"),
         "junit": os.path.join(directory, f"{basename}.junit.xml"),

@@ -15,6 +15,7 @@ import os
 import re
 from typing import Any
 
+from .changes import identity, where
 from .findings import CONTROLS, RULES
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -27,8 +28,6 @@ TAXONOMIES = (
     ("dicom_ps3_15", "DICOM PS3.15 Security and System Management Profiles", "2025", "NEMA"),
 )
 FINGERPRINT = "pacsguard/v1"
-# An absolute path in a host finding's evidence (the configuration file it names).
-_PATH = re.compile(r"(?<![\w/])(/(?:[\w.+-]+/)*[\w.+-]+)")
 # The longest inventory file read to find a node's line.
 MAX_INVENTORY = 4 * 1024 * 1024
 
@@ -64,7 +63,8 @@ def _taxonomies() -> list[dict[str, Any]]:
 
 
 def fingerprint(host: str, rule_id: str, endpoint: str) -> str:
-    """Stable across runs: the node, the rule and where it was seen, nothing that changes by itself."""
+    """Stable across runs: the node, the rule and where it was seen (changes.identity), nothing
+    that changes by itself."""
     return hashlib.sha256(f"{host}\x1f{rule_id}\x1f{endpoint}".encode()).hexdigest()
 
 
@@ -89,24 +89,19 @@ def inventory_lines(sources: list[str], names: list[str]) -> dict[str, tuple[str
 
 
 def _location(host: dict[str, Any], finding: dict[str, Any], inventory: dict[str, tuple[str, int]]
-              ) -> tuple[dict[str, Any], str]:
-    """Where a viewer shows the result, and the endpoint the fingerprint names."""
-    logical = [{"name": host["name"], "kind": "module", "fullyQualifiedName": host["name"]}]
+              ) -> dict[str, Any]:
+    """Where a viewer shows the result: the file a host finding names, the node's inventory line."""
+    location: dict[str, Any] = {"logicalLocations": [{"name": host["name"], "kind": "module",
+                                                      "fullyQualifiedName": host["name"]}]}
+    place = where(host, finding)
     if finding.get("source") == "host":
-        path = _PATH.search(str(finding.get("evidence", "")))
-        where = path.group(1) if path else ""
-        physical = {"artifactLocation": {"uri": f"file://{where}"}} if where else None
-        endpoint = where or "host"
-    else:
-        seen = host.get("endpoint") or {}
-        endpoint = f"{seen.get('host', '')}:{seen.get('port', '')}"
-        entry = inventory.get(host["name"])
-        physical = ({"artifactLocation": {"uri": _uri(entry[0])}, "region": {"startLine": entry[1]}}
-                    if entry else None)
-    location: dict[str, Any] = {"logicalLocations": logical}
-    if physical:
-        location["physicalLocation"] = physical
-    return location, endpoint
+        if place.startswith("/"):
+            location["physicalLocation"] = {"artifactLocation": {"uri": f"file://{place}"}}
+    elif host["name"] in inventory:
+        path, line = inventory[host["name"]]
+        location["physicalLocation"] = {"artifactLocation": {"uri": _uri(path)},
+                                        "region": {"startLine": line}}
+    return location
 
 
 def _uri(path: str) -> str:
@@ -115,16 +110,17 @@ def _uri(path: str) -> str:
 
 
 def _result(host: dict[str, Any], finding: dict[str, Any], index: dict[str, int],
-            inventory: dict[str, tuple[str, int]]) -> dict[str, Any]:
-    location, endpoint = _location(host, finding, inventory)
+            inventory: dict[str, tuple[str, int]], previous: bool) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": finding["id"], "ruleIndex": index[finding["id"]], "level": LEVELS[finding["severity"]],
         "message": {"text": f"{host['name']}: {finding['title']}: {finding['evidence']}"},
-        "locations": [location],
-        "partialFingerprints": {FINGERPRINT: fingerprint(host["name"], finding["id"], endpoint)},
+        "locations": [_location(host, finding, inventory)],
+        "partialFingerprints": {FINGERPRINT: fingerprint(*identity(host, finding))},
         "properties": {"host": host["name"], "severity": finding["severity"],
                        "source": finding.get("source", "network"), "controls": finding.get("controls", {})},
     }
+    if finding.get("change") and previous:
+        result["baselineState"] = "new" if finding["change"] == "new" else "unchanged"
     waiver = finding.get("waived")
     if waiver:
         result["suppressions"] = [{"kind": "external", "status": "accepted",
@@ -146,6 +142,7 @@ def sarif_log(report: dict[str, Any], inventory_sources: list[str] | None = None
     notifications = [{"level": "error", "message": {"text": _unjudged(host)}}
                      for host in hosts if host["verdict"] in ("error", "inconclusive")]
     generated = report["generated_at"].replace("+00:00", "Z")
+    compared = bool((report.get("changes") or {}).get("previous"))
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -157,7 +154,7 @@ def sarif_log(report: dict[str, Any], inventory_sources: list[str] | None = None
             "invocations": [{"executionSuccessful": True, "endTimeUtc": generated,
                              "toolExecutionNotifications": notifications,
                              "properties": {"gate": summary["gate"], "fail_on": report["fail_on"]}}],
-            "results": [_result(host, finding, index, inventory)
+            "results": [_result(host, finding, index, inventory, compared)
                         for host in hosts for finding in host["findings"]],
             "properties": {"schema": report["schema"], "hosts": summary["hosts"]},
         }],

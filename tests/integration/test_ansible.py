@@ -108,6 +108,27 @@ def test_audit_playbook_fails_on_the_insecure_node_and_writes_reports(tmp_path, 
         assert lines[where["region"]["startLine"] - 1].strip() == f"{result['properties']['host']}:"
 
 
+def test_a_second_audit_says_what_changed_and_may_gate_on_new_findings_only(tmp_path, orthanc_default):
+    """Night one fails on an open node; night two, with nothing changed, lists every finding as
+    remaining and passes when only new findings count; a path that is not a report is refused."""
+    first, reports = _playbook(tmp_path, {"insecure": _node(orthanc_default)})
+    assert first.returncode != 0 and "changes: no earlier report to compare with" in first.stdout
+    before = json.loads((reports / "pacsguard-audit.json").read_text())
+    second, _ = _playbook(tmp_path, {"insecure": _node(orthanc_default)},
+                          "-e", "pacs_audit_fail_on_new_only=true")
+    assert second.returncode == 0, second.stdout[-3000:]
+    after = json.loads((reports / "pacsguard-audit.json").read_text())
+    count = len(before["hosts"][0]["findings"])
+    since = f"changes since the report of {before['generated_at']}"
+    assert f"{since}: 0 new, 0 fixed, {count} remaining" in second.stdout
+    assert {f["change"] for f in after["hosts"][0]["findings"]} == {"remaining"}
+    assert after["summary"]["gate"] == "pass" and after["summary"]["findings"] == count
+    refused, _ = _playbook(tmp_path, {"insecure": _node(orthanc_default)},
+                           "-e", f"pacs_audit_compare_with={tmp_path / 'inventory.yml'}")
+    assert refused.returncode != 0
+    assert "not JSON" in refused.stdout and "no report was written" in refused.stdout
+
+
 def test_audit_playbook_passes_a_hardened_node(tmp_path, orthanc_tls13, pki):
     node = _node(orthanc_tls13, **{f"pacs_audit_{k}": v for k, v in tls_args(pki).items()})
     run, reports = _playbook(tmp_path, {"hardened": node})
