@@ -71,8 +71,8 @@ options:
     required: true
   basename:
     description:
-      - File name stem; the module writes C(<basename>.json), C(<basename>.junit.xml) and
-        C(<basename>.sarif) (SARIF 2.1.0).
+      - File name stem; the module writes C(<basename>.json), C(<basename>.junit.xml),
+        C(<basename>.sarif) (SARIF 2.1.0) and C(<basename>.html) (one self-contained page for people).
     type: str
     default: pacsguard-audit
   inventory_sources:
@@ -153,11 +153,11 @@ summary_lines:
   type: list
   elements: str
 paths:
-  description: Paths of the JSON, JUnit and SARIF reports.
+  description: Paths of the JSON, JUnit, SARIF and HTML reports.
   returned: always
   type: dict
   sample: {"json": "reports/pacsguard-audit.json", "junit": "reports/pacsguard-audit.junit.xml",
-           "sarif": "reports/pacsguard-audit.sarif"}
+           "sarif": "reports/pacsguard-audit.sarif", "html": "reports/pacsguard-audit.html"}
 """
 
 import datetime
@@ -253,7 +253,8 @@ def main() -> None:
         waivers, errors = parse_waivers(outcome.get("waivers"), f"{name}: pacs_audit_waivers", today, limits)
         problems += errors
         hosts.append(host_entry(name, probe_result, error, waivers, today,
-                                host_result=outcome.get("host") or {}, network=network))
+                                host_result=outcome.get("host") or {}, network=network,
+                                vantage=outcome.get("vantage")))
     if problems:
         module.fail_json(msg="waivers are not valid, no report was written: " + "; ".join(problems))
     directory = os.path.abspath(module.params["directory"])

@@ -339,6 +339,14 @@ def controls_of(rule_id: str) -> dict[str, list[str]]:
     return found.as_dict() if found else Controls((), ()).as_dict()
 
 
+def controls_line(controls: dict[str, list[str]]) -> str:
+    """A finding's controls in one line for people (JUnit failures, the HTML report)."""
+    parts = [f"{label} {', '.join(controls[key])}" for key, label in
+             (("nist_800_53", "NIST SP 800-53"), ("hipaa", "HIPAA 45 CFR"), ("dicom_ps3_15", "DICOM PS3.15"))
+             if controls.get(key)]
+    return "; ".join(parts) or "none mapped"
+
+
 def family(prefix: str) -> tuple[str, ...]:
     """The catalogue's rules of one family (``PACS-NET``, ``PACS-CFG``, ...), in catalogue order:
     the one list every check family, count and report takes its rules from."""

@@ -16,7 +16,8 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from .changes import compare
-from .findings import RULES, SEVERITIES, at_or_above, controls_of
+from .findings import RULES, SEVERITIES, at_or_above, controls_line, controls_of
+from .htmlreport import render as render_html
 from .release import VERSION
 from .sarif import sarif_log
 from .waivers import Waiver, days_left
@@ -51,7 +52,8 @@ def fleet_outcomes(nodes: list[str], policies: dict[str, Any], callers: dict[str
 
 def host_entry(name: str, probe_result: dict[str, Any] | None, error: str = "",
                waivers: list[Waiver] | None = None, today: datetime.date | None = None,
-               host_result: dict[str, Any] | None = None, network: bool = True) -> dict[str, Any]:
+               host_result: dict[str, Any] | None = None, network: bool = True,
+               vantage: str | None = None) -> dict[str, Any]:
     """One host's part of the report. ``probe_result`` is the network probe's result (``error`` when
     it could not run; ``network`` false when the run left the network part out), ``host_result`` the
     configuration audit read on the host (checks and findings in the probe's model). Each finding
@@ -94,6 +96,7 @@ def host_entry(name: str, probe_result: dict[str, Any] | None, error: str = "",
         "checks": {**(probe_result.get("checks", {}) if network_ok else {}), **host_checks},
         "findings": findings,
         "waivers": [w.as_dict() for w in waivers or []],
+        **({"vantage": vantage} if vantage else {}),
     }
 
 
@@ -197,14 +200,6 @@ def junit_xml(report: dict[str, Any]) -> bytes:
 
 # Characters XML 1.0 cannot carry at all, even escaped (control characters but tab and line breaks).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def controls_line(controls: dict[str, list[str]]) -> str:
-    """A finding's controls in one line for people (JUnit failures, the summary)."""
-    parts = [f"{label} {', '.join(controls[key])}" for key, label in
-             (("nist_800_53", "NIST SP 800-53"), ("hipaa", "HIPAA 45 CFR"), ("dicom_ps3_15", "DICOM PS3.15"))
-             if controls.get(key)]
-    return "; ".join(parts) or "none mapped"
 
 
 def _xml_text(text: str | None) -> str | None:
@@ -340,7 +335,7 @@ def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
 
 def write_reports(report: dict[str, Any], directory: str, basename: str = "pacsguard-audit",
                   inventory_sources: list[str] | None = None) -> dict[str, str]:
-    """Write <basename>.json, <basename>.junit.xml and <basename>.sarif into ``directory`` (the
+    """Write <basename>.json, .junit.xml, .sarif and .html into ``directory`` (the
     SARIF results of network findings point at the nodes' lines of ``inventory_sources``); return
     their paths. ValueError when ``basename`` is not a plain name (a path or '..' would write
     elsewhere)."""
@@ -349,9 +344,11 @@ def write_reports(report: dict[str, Any], directory: str, basename: str = "pacsg
         "json": os.path.join(directory, f"{basename}.json"),
         "junit": os.path.join(directory, f"{basename}.junit.xml"),
         "sarif": os.path.join(directory, f"{basename}.sarif"),
+        "html": os.path.join(directory, f"{basename}.html"),
     }
     write_atomic(paths["json"], (json.dumps(report, indent=2, sort_keys=False) + "\n").encode())
     write_atomic(paths["junit"], junit_xml(report))
     sarif = sarif_log(report, inventory_sources)
     write_atomic(paths["sarif"], (json.dumps(sarif, indent=2) + "\n").encode())
+    write_atomic(paths["html"], render_html(report).encode())
     return paths

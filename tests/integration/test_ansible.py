@@ -106,6 +106,10 @@ def test_audit_playbook_fails_on_the_insecure_node_and_writes_reports(tmp_path, 
         where = result["locations"][0]["physicalLocation"]
         assert where["artifactLocation"]["uri"] == f"file://{tmp_path / 'inventory.yml'}"
         assert lines[where["region"]["startLine"] - 1].strip() == f"{result['properties']['host']}:"
+    # and the page for people: the gate first, each node a row
+    page = (reports / "pacsguard-audit.html").read_text()
+    assert '<div class="gate fail" id="gate">Gate: FAIL' in page
+    assert page.count('class="noderow"') == 2 and "report for people: " in run.stdout
 
 
 def test_a_second_audit_says_what_changed_and_may_gate_on_new_findings_only(tmp_path, orthanc_default):
