@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Install the Debian packages pacsguard's demo and tests run (real Orthanc, DCMTK, nmap; podman, runc,
-# debootstrap and nftables for the test hosts), if missing.
+# debootstrap and nftables for the test hosts; headless Chromium to open the HTML report), if missing.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-packages=(orthanc orthanc-dicomweb dcmtk nmap python3-venv podman runc debootstrap nftables openssh-client openssl curl stunnel4 shellcheck)
+packages=(orthanc orthanc-dicomweb dcmtk nmap python3-venv podman runc debootstrap nftables openssh-client openssl curl stunnel4 shellcheck chromium)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -67,6 +67,16 @@ _SCRIPT = """
     for(i=0;i<tds.length;i++){tds[i].classList.toggle('hidden',
       family!=='all'&&tds[i].getAttribute('data-family')!==family);}
   }
+  // A view to share: #hidepass&hidewaived&family=PACS-TLS&part=host&severity=critical,high
+  var preset=(location.hash||'').replace(/^#/,'').split('&');
+  for(var p=0;p<preset.length;p++){
+    var kv=preset[p].split('='),key=decodeURIComponent(kv[0]),val=decodeURIComponent(kv[1]||'');
+    if(key==='hidepass'||key==='hidewaived'){form[key].checked=true;}
+    else if((key==='family'||key==='part')
+      &&form[key].querySelector('option[value="'+val.replace(/"/g,'')+'"]')){form[key].value=val;}
+    else if(key==='severity'){var wanted=val.split(','),all=form.querySelectorAll('input[name=severity]');
+      for(var q=0;q<all.length;q++){all[q].checked=wanted.indexOf(all[q].value)>=0;}}
+  }
   form.addEventListener('change',apply);
   var head=document.getElementById('sortnode'),body=document.getElementById('matrixbody'),up=true;
   head.addEventListener('click',function(){
@@ -78,6 +88,9 @@ _SCRIPT = """
   apply();
 })();
 """
+# What a cell says.
+_LABELS = {"pass": "ok", "none": "", "skipped": "-", "critical": "CRIT", "high": "HIGH", "medium": "MED",
+           "low": "LOW", "info": "INFO", "error": "ERR"}
 # How bad an outcome is, to sort the nodes by their worst (then by name).
 _RANK = {"critical": 0, "error": 1, "high": 2, "medium": 3, "low": 4, "info": 5, "pass": 6,
          "skipped": 7, "none": 8}
@@ -129,7 +142,7 @@ def _matrix(report: dict[str, Any], rules: list[str]) -> str:
             waived = "yes" if finding and finding.get("waived") else "no"
             part = finding.get("source", "network") if finding else (
                 "host" if rule.startswith("PACS-CFG") else "network")
-            label = {"pass": "ok", "none": "", "skipped": "-"}.get(outcome, outcome[:4].upper())
+            label = _LABELS.get(outcome, outcome[:4].upper())
             inner = f'<a href="#{_anchor(host["name"], rule)}">{_e(label)}</a>' if finding else _e(label)
             classes = f"cell {_e(outcome)}" + (" waived" if waived == "yes" else "")
             cells.append(f'<td class="{classes}" data-outcome="{_e(outcome)}" '
@@ -137,10 +150,12 @@ def _matrix(report: dict[str, Any], rules: list[str]) -> str:
                          f'data-waived="{waived}" title="{_e(host["name"])} {_e(rule)}: {_e(outcome)}">'
                          f"{inner}</td>")
         key = f"{_RANK.get(worst, 8)}{host['name']}"
-        rows.append(f'<tr class="noderow" data-sort="{_e(key)}"><td class="node">{_e(host["name"])} '
-                    f'<span class="meta">({_e(host["verdict"])})</span></td>{"".join(cells)}</tr>')
+        rows.append((key, f'<tr class="noderow" data-sort="{_e(key)}"><td class="node">{_e(host["name"])} '
+                    f'<span class="meta">({_e(host["verdict"])})</span></td>{"".join(cells)}</tr>'))
+    # the nodes that need work first
+    rows.sort(key=lambda row: row[0])
     return (f'<table id="matrix"><thead><tr><th id="sortnode" class="sortable">node</th>{head}</tr></thead>'
-            f'<tbody id="matrixbody">{"".join(rows)}</tbody></table>')
+            f'<tbody id="matrixbody">{"".join(row for _key, row in rows)}</tbody></table>')
 
 
 def _filters(rules: list[str]) -> str:

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -379,3 +380,42 @@ def test_pacs_tls_refuses_a_path_that_would_split_a_unit_line_and_writes_nothing
     assert "nothing was changed: pacs_tls_dir: " in run.stdout, run.stdout[-3000:]
     assert "pacs_tls_private_key_name: " in run.stdout
     assert not target.exists()
+
+
+def _chromium(*args: str) -> subprocess.CompletedProcess:
+    """Debian's headless Chromium (scripts/system-packages.sh installs it): what a person's browser
+    does with the page, its script included."""
+    return subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", *args],
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def _row_classes(dom: str) -> dict[str, str]:
+    """Each node's row of the matrix, by node name, to its classes as the browser left them."""
+    return {name: classes for classes, name in
+            re.findall(r'<tr class="(noderow[^"]*)" data-sort="[^"]*"><td class="node">(\w+) ', dom)}
+
+
+def test_the_html_report_of_a_real_audit_reads_right_in_a_browser(tmp_path, orthanc_default, orthanc_tls13,
+                                                                  pki):
+    """A person opens the page: the gate at the top, the open node's failing cell leading to its
+    finding, and 'hide passes' leaving only what needs work. A screenshot stays in reports/."""
+    hosts = {"insecure": _node(orthanc_default),
+             "hardened": _node(orthanc_tls13, **{f"pacs_audit_{k}": v for k, v in tls_args(pki).items()})}
+    run, reports = _playbook(tmp_path, hosts)
+    assert run.returncode != 0, run.stdout[-2000:]
+    page = f"file://{reports / 'pacsguard-audit.html'}"
+    seen = _chromium("--dump-dom", page)
+    assert seen.returncode == 0, seen.stderr[-2000:]
+    dom = seen.stdout
+    assert re.search(r'<div class="gate fail" id="gate">Gate: FAIL \(\d+ finding\(s\) at or above high', dom)
+    assert _row_classes(dom) == {"insecure": "noderow", "hardened": "noderow"}
+    cell = re.search(r'<td class="cell critical"[^>]*title="insecure PACS-NET-001: critical"[^>]*>'
+                     r'<a href="#(f-[0-9a-f]{16})">', dom)
+    assert cell and f'<details id="{cell.group(1)}"><summary>insecure: PACS-NET-001' in dom
+    # the page's own script runs (allowed by its hash): 'hide passes' hides the clean node's row
+    hidden = _row_classes(_chromium("--dump-dom", f"{page}#hidepass").stdout)
+    assert hidden == {"insecure": "noderow", "hardened": "noderow hidden"}, hidden
+    artifacts = ROOT / "reports" / "test-artifacts"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    shot = _chromium(f"--screenshot={artifacts / 'html-report.png'}", "--window-size=1600,1000", page)
+    assert shot.returncode == 0 and (artifacts / "html-report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
