@@ -97,6 +97,7 @@ bench: system $(STAMP)
 	$(BIN)/python bench/probe_vs_nmap.py
 	$(BIN)/python bench/host_audit.py
 	$(BIN)/python bench/discover.py
+	$(BIN)/python bench/html_report.py
 
 clean:
 	rm -rf $(VENV) reports .lab .pytest_cache .ruff_cache build dist

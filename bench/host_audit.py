@@ -12,24 +12,22 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "module_utils"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from timing import best  # noqa: E402
 
 from pacsguard.hostaudit import audit  # noqa: E402
 
 REPEAT = 5
 
 
-def best(action) -> float:
-    times = []
-    for _ in range(REPEAT):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return min(times)
+def best_of(action) -> float:
+    """The best of REPEAT runs (bench/timing.py)."""
+    return best(action, REPEAT)
 
 
 def adhoc(module: str, args: str) -> None:
@@ -51,9 +49,9 @@ def main() -> None:
         f"host: {result['product']} {result['version']}, {len(result['config_files'])} configuration "
         f"files, {len(result['checks'])} rules, {len(result['findings'])} findings"
     )
-    engine = best(audit.run)
-    module = best(lambda: adhoc("pacs_host_audit", "product=orthanc"))
-    floor = best(lambda: adhoc("ansible.builtin.stat", "path=/etc/orthanc/orthanc.json"))
+    engine = best_of(audit.run)
+    module = best_of(lambda: adhoc("pacs_host_audit", "product=orthanc"))
+    floor = best_of(lambda: adhoc("ansible.builtin.stat", "path=/etc/orthanc/orthanc.json"))
     print(f"{'engine in-process (hostaudit.audit.run)':<52} {engine * 1000:8.1f} ms")
     print(f"{'ansible -m pacs_host_audit (the user path)':<52} {module * 1000:8.1f} ms")
     print(f"{'ansible -m ansible.builtin.stat (peer: any module)':<52} {floor * 1000:8.1f} ms")

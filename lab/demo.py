@@ -226,7 +226,8 @@ def main() -> int:
         results["after", "outside"] = audit("after", "outside")
         print()
         show(results)
-        print(f"\n   Reports: {REPORTS}/demo-{{before,after}}-{{inside,outside}}.{{json,junit.xml,sarif}}")
+        print(f"\n   Reports: {REPORTS}/demo-{{before,after}}-{{inside,outside}}.html (open in a browser), "
+              "and .json, .junit.xml, .sarif beside each")
         print(f"   Ansible's output: {ANSIBLE_LOG}")
         red = results["before", "inside"][0] != 0 and results["before", "outside"][0] != 0
         green = results["after", "inside"][0] == 0 and results["after", "outside"][0] == 0
