@@ -39,14 +39,18 @@ options:
       - Instead of O(results), what the audit gathered once for the play, from which every node's
         outcome is put together; C(nodes) (every node of the play), C(policies) (the pacs_policy
         batch's node to C(policy), C(errors) and C(warnings)), C(callers) (node to its C(vantage) and
-        C(waivers)), C(host_outcomes) (node to its host part), C(probe_ran) (whether the network part
-        ran) and C(policy_error) (why the policy batch itself failed, every node's error).
+        C(waivers)), C(host_results) (node to its registered M(pacsguard.pacs.pacs_host_audit) result,
+        run with O(pacsguard.pacs.pacs_host_audit#module:service_state=true)), C(host_nodes) (the nodes
+        whose host part was asked for; one without a result is an error when any node has one),
+        C(probe_ran) (whether the network part ran) and C(policy_error) (why the policy batch itself
+        failed, every node's error).
     type: dict
     suboptions:
       nodes: {type: list, elements: str, required: true, description: Every node of the play.}
       policies: {type: dict, default: {}, description: "The nodes' policies, errors and warnings."}
       callers: {type: dict, default: {}, description: "The nodes' vantages and waivers."}
-      host_outcomes: {type: dict, default: {}, description: The host part by node.}
+      host_results: {type: dict, default: {}, description: The host part's module result by node.}
+      host_nodes: {type: list, elements: str, default: [], description: The nodes with a host part.}
       probe_ran: {type: bool, default: false, description: Whether the network part ran.}
       policy_error: {type: str, default: "", description: Why the policy batch failed.}
   probes:
@@ -209,7 +213,8 @@ def main() -> None:
                 "nodes": {"type": "list", "elements": "str", "required": True},
                 "policies": {"type": "dict", "default": {}},
                 "callers": {"type": "dict", "default": {}},
-                "host_outcomes": {"type": "dict", "default": {}},
+                "host_results": {"type": "dict", "default": {}},
+                "host_nodes": {"type": "list", "elements": "str", "default": []},
                 "probe_ran": {"type": "bool", "default": False},
                 "policy_error": {"type": "str", "default": ""}}},
             "probes": {"type": "dict", "default": {}},

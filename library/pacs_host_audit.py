@@ -60,6 +60,15 @@ options:
     description: Audit the host mounted at this directory (a container's root file system, an image).
     type: path
     default: /
+  service_state:
+    description:
+      - "Also judge PACS-CFG-014 in the same call, as M(pacsguard.pacs.pacs_service_state) does with
+        O(pacsguard.pacs.pacs_service_state#module:product): does each service pacsguard runs for the
+        product run an older configuration than its files (a restart pending)? The audit's host part
+        is then one module run per node."
+      - Reads the running host's systemd, so it needs O(root=/).
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -136,14 +145,28 @@ findings:
   returned: success
   type: list
   elements: dict
+services:
+  description: >-
+    With O(service_state=true), the state of each service of the product (the keys of
+    M(pacsguard.pacs.pacs_service_state)'s RV(pacsguard.pacs.pacs_service_state#module:services)).
+  returned: when O(service_state=true)
+  type: list
+  elements: dict
 """
 
+import os
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 try:
     from ansible.module_utils.pacsguard.hostaudit.audit import HostAuditError, run
+    from ansible.module_utils.pacsguard.service import (
+        SYSTEMD_RUNTIME,
+        ServiceStateError,
+        combined,
+        observe_product,
+    )
 except ImportError:
     AUDIT_IMPORT_ERROR: str | None = traceback.format_exc()
 else:
@@ -160,12 +183,20 @@ def main() -> None:
             "peers": {"type": "list", "elements": "dict"},
             "ae_title": {"type": "str", "default": ""},
             "root": {"type": "path", "default": "/"},
+            "service_state": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )
     if AUDIT_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("pacsguard's module_utils"), exception=AUDIT_IMPORT_ERROR)
     params = module.params
+    if params["service_state"] and os.path.realpath(params["root"]) != "/":
+        module.fail_json(msg=f"service_state reads the running host's systemd; it cannot judge the host at "
+                             f"root={params['root']}")
+
+    def command(argv: list[str]) -> tuple[int, str, str]:
+        return module.run_command(argv, environ_update={"LANG": "C", "LC_ALL": "C"})
+
     try:
         result = run(
             root=params["root"],
@@ -175,11 +206,24 @@ def main() -> None:
             front_service=params["front_service"],
             peers=params["peers"],
             ae_title=params["ae_title"],
-            command=lambda argv: module.run_command(argv, environ_update={"LANG": "C", "LC_ALL": "C"}),
+            command=command,
         )
-    except HostAuditError as exc:
+        if params["service_state"]:
+            add_service_state(module, result, command)
+    except (HostAuditError, ServiceStateError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, **result)
+
+
+def add_service_state(module: AnsibleModule, result: dict, command) -> None:
+    """PACS-CFG-014 judged on the product's services (the audit found or was given a product of the
+    registry), its check and finding added to the result."""
+    systemctl = module.get_bin_path("systemctl", required=True) if os.path.isdir(SYSTEMD_RUNTIME) else None
+    states = observe_product(result["product"], command, systemctl)
+    checks, findings = combined(states)
+    result["checks"].update(checks)
+    result["findings"] = result["findings"] + findings
+    result["services"] = [item.as_dict() for item in states]
 
 
 if __name__ == "__main__":

@@ -116,25 +116,16 @@ summary:
 """
 
 import os
-import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.pacsguard.products import host_services, names
-from ansible.module_utils.pacsguard.service import PROPERTIES, ServiceState, combined, parse_show, state
-
-
-def _read(module: AnsibleModule, service: str, paths: list[str]) -> ServiceState:
-    """systemctl show for one service, compared with its files. On a host where systemd is not the
-    init system (sd_booted(3): no /run/systemd/system) no service of it runs."""
-    if not os.path.isdir("/run/systemd/system"):
-        return ServiceState(service, active=False)
-    systemctl = module.get_bin_path("systemctl", required=True)
-    rc, out, err = module.run_command(
-        [systemctl, "show", service, *(f"--property={p}" for p in PROPERTIES)],
-        environ_update={"LANG": "C"})
-    if rc != 0:
-        module.fail_json(msg=f"systemctl show {service} failed: {err.strip()}")
-    return state(service, parse_show(out), paths, time.time(), time.monotonic())
+from ansible.module_utils.pacsguard.products import names
+from ansible.module_utils.pacsguard.service import (
+    SYSTEMD_RUNTIME,
+    ServiceStateError,
+    combined,
+    observe,
+    observe_product,
+)
 
 
 def main() -> None:
@@ -152,11 +143,18 @@ def main() -> None:
     params = module.params
     if params["product"] is not None and params["product"] not in names():
         module.fail_json(msg=f"product {params['product']!r} is not one of {', '.join(names())}")
-    if params["service"]:
-        states = [_read(module, params["service"], params["paths"])]
-    else:
-        states = [_read(module, item["service"], item["paths"])
-                  for item in host_services()[params["product"]]]
+    systemctl = module.get_bin_path("systemctl", required=True) if os.path.isdir(SYSTEMD_RUNTIME) else None
+
+    def run(argv: list[str]) -> tuple[int, str, str]:
+        return module.run_command(argv, environ_update={"LANG": "C"})
+
+    try:
+        if params["service"]:
+            states = [observe(params["service"], params["paths"], run, systemctl)]
+        else:
+            states = observe_product(params["product"], run, systemctl)
+    except ServiceStateError as exc:
+        module.fail_json(msg=str(exc))
     for item in states:
         if item.pending and params["warn"]:
             module.warn(f"restart pending: {item.summary()}")

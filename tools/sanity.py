@@ -6,10 +6,12 @@ build/ is ignored there), and ansible-test runs in the installed tree.
 
 ansible-test puts each sanity test in a virtual environment of its own and fills it with pip, which
 it bootstraps from a script it downloads from a host of its own, not from a package registry. This
-machine reaches only the registries, so the bootstrap is provided locally: a script in ansible-test's
-cache that runs the pip of this Python to install the pip version ansible-test asks for (from the
-package index pip is configured with). The sanity tests and their pinned requirements are
-ansible-test's own, unchanged.
+machine reaches only the registries, so the bootstrap is provided locally, where ansible-test says it
+looks for one (a first short run in a network namespace of its own asks it, so its download attempt
+reaches no network): a script in its cache that runs the pip of this Python to install the pip
+version ansible-test asks for (from the package index pip is configured with). No internal of
+ansible-test is read to learn the version. The sanity tests
+and their pinned requirements are ansible-test's own, unchanged.
 
 `ansible-test units` runs the core's unit tests the build ships in ansible-test's layout
 (build_collection.UNIT_TESTS).
@@ -20,44 +22,54 @@ Usage: python tools/sanity.py [ansible-test sanity options, e.g. --test pylint]
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
-import types
 from pathlib import Path
 
 import build_collection
 
 PYTHON_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
+# ansible-test names its bootstrap's place when it uses it ("Using cached pip 24.2 bootstrap script:
+# PATH") and when it cannot download it ("... can be manually downloaded and saved to: PATH")
+ASKED = re.compile(r"(/\S+/get_pip_[0-9_]+\.py)\b")
 BOOTSTRAP = '''"""pip bootstrap for ansible-test, written by pacsguard's tools/sanity.py: installs the
 packages ansible-test names with the pip found at {pip_home} (no download of a bootstrap script)."""
+import runpy
 import sys
 
 sys.path.insert(0, {pip_home!r})
-from pip._internal.cli.main import main
-
 # get-pip's own options (no setuptools, no wheel: pip installs neither unless asked)
-ARGS = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
-sys.exit(main(["install", *ARGS]))
+sys.argv = ["pip", "install", *(a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel"))]
+runpy.run_module("pip", run_name="__main__", alter_sys=True)
 '''
 
 
-def pip_version() -> str:
-    """The pip ansible-test bootstraps into its environments (ansible-test's own pin)."""
-    from ansible_test._internal.python_requirements import get_venv_packages
+def bootstrap_path(ansible_test: str, tree: Path) -> Path:
+    """Where ansible-test looks for its pip bootstrap, as it says itself: `ansible-test shell --venv`
+    (which bootstraps pip into a new environment each time) run in a network namespace of its own
+    (`unshare --net`: the download it tries when nothing is cached reaches no network), whatever
+    that run's outcome."""
+    run = subprocess.run(["unshare", "--net", ansible_test, "shell", "--venv", "--python", PYTHON_VERSION,
+                          "--color", "no", "--", "true"],
+                         cwd=tree, capture_output=True, text=True, timeout=600, check=False)
+    asked = ASKED.search(run.stdout + run.stderr)
+    cache = Path.home() / ".ansible" / "test" / "cache"
+    if not asked or Path(asked.group(1)).parent != cache:
+        raise SystemExit("ansible-test named no pip bootstrap in its cache; it said:\n"
+                         + (run.stdout + run.stderr)[-2000:])
+    return Path(asked.group(1))
 
-    return get_venv_packages(types.SimpleNamespace(version=PYTHON_VERSION))["pip"]
 
-
-def provide_bootstrap() -> Path:
-    """ansible-test's cached bootstrap script, written when missing; its path."""
+def provide_bootstrap(path: Path) -> None:
+    """The offline bootstrap, written where ansible-test looks for one (rewritten when it is this
+    tool's own, so that it names this Python's pip)."""
     import pip
 
-    cache = Path.home() / ".ansible" / "test" / "cache" / f"get_pip_{pip_version().replace('.', '_')}.py"
-    if not cache.exists() or "tools/sanity.py" in cache.read_text():
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(BOOTSTRAP.format(pip_home=str(Path(pip.__file__).parent.parent)))
-    return cache
+    if not path.exists() or "tools/sanity.py" in path.read_text():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(BOOTSTRAP.format(pip_home=str(Path(pip.__file__).parent.parent)))
 
 
 def install(into: Path) -> Path:
@@ -73,16 +85,16 @@ def install(into: Path) -> Path:
 
 
 def main() -> int:
-    provide_bootstrap()
     with tempfile.TemporaryDirectory(prefix="pacsguard-sanity-") as scratch:
         tree = install(Path(scratch))
-        ansible_test = Path(sys.executable).with_name("ansible-test")
+        ansible_test = str(Path(sys.executable).with_name("ansible-test"))
+        provide_bootstrap(bootstrap_path(ansible_test, tree))
         common = ["--python", PYTHON_VERSION, "--requirements", "--color", "no"]
-        sanity = subprocess.run([str(ansible_test), "sanity", *common, *sys.argv[1:]], cwd=tree, check=False)
+        sanity = subprocess.run([ansible_test, "sanity", *common, *sys.argv[1:]], cwd=tree, check=False)
         if sanity.returncode or sys.argv[1:]:
             return sanity.returncode
         # --venv: a virtual environment of its own, so the requirements never land in this one
-        units = [str(ansible_test), "units", "--venv", *common]
+        units = [ansible_test, "units", "--venv", *common]
         return subprocess.run(units, cwd=tree, check=False).returncode
 
 

@@ -19,17 +19,13 @@ from .languages import (
     check_peer_name,
     symbol_name,
 )
+from .passwords import MIN_PASSWORD_LENGTH, WEAK_PASSWORDS
 from .plan import build_plan
 from .problems import PolicyReport
-from .products import PEER_DEFAULTS, SERVICES, default, default_web_credentials, get, names
+from .products import PEER_DEFAULTS, SERVICES, default, get, names
 from .tlsfacts import check_suites
 
 PEER_FIELDS = frozenset({"name", "ae_title", "address", "port", "services", "tls"})
-# Passwords an attacker tries first; Orthanc's documentation samples included.
-WEAK_PASSWORDS = frozenset({"", "admin", "password", "changeme", "secret", "bobpassword", "123456",
-                            "12345678"}
-                           | {password.lower() for _user, password in default_web_credentials()})
-MIN_PASSWORD_LENGTH = 12
 
 
 def _port_ok(value: Any) -> bool:

@@ -29,12 +29,35 @@ SCHEMA = "pacsguard.audit/1"
 POLICY_NOT_VALID = "pacsguard policy is not valid, nothing was changed: "
 
 
+HOST_PART_LOST = "the configuration audit on the host did not complete (the run lost the host)"
+
+
+def host_outcome(result: dict[str, Any] | None) -> dict[str, Any]:
+    """A node's host part from its registered pacs_host_audit result (service_state on): the
+    evidence, or why there is none (no result while other nodes have one, the host unreachable, the
+    module failed). Never a host part that passes on what it did not read."""
+    if not result:
+        return {"checks": {}, "findings": [], "error": HOST_PART_LOST}
+    if result.get("unreachable"):
+        return {"checks": {}, "findings": [],
+                "error": f"configuration audit: host unreachable: {result.get('msg') or 'no connection'}"}
+    if not isinstance(result.get("checks"), dict) or "PACS-CFG-014" not in result["checks"]:
+        return {"checks": {}, "findings": [],
+                "error": f"configuration audit: {result.get('msg') or 'no result from the host'}"}
+    return {"product": result.get("product", ""), "version": result.get("version", ""),
+            "config_files": result.get("config_files", []), "error": "",
+            "checks": result["checks"], "findings": result.get("findings", [])}
+
+
 def fleet_outcomes(nodes: list[str], policies: dict[str, Any], callers: dict[str, Any],
-                   host_outcomes: dict[str, Any], probe_ran: bool,
-                   policy_error: str = "") -> dict[str, dict[str, Any]]:
+                   host_results: dict[str, Any], probe_ran: bool, policy_error: str = "",
+                   host_nodes: list[str] | None = None) -> dict[str, dict[str, Any]]:
     """Every node of the play as the report takes it (pacs_audit_report's results), from what the
     audit gathered once for the fleet: its policy's errors (or the policy batch's own failure, which
-    is every node's), its vantage and waivers, whether the network part ran, and its host part."""
+    is every node's), its vantage and waivers, whether the network part ran, and its host part
+    (host_results: the registered pacs_host_audit result by node; a node of host_nodes without one
+    is an error when the host part ran on any node)."""
+    host_ran = bool(host_results)
     outcomes = {}
     for name in nodes:
         inputs = callers.get(name) or {}
@@ -44,8 +67,8 @@ def fleet_outcomes(nodes: list[str], policies: dict[str, Any], callers: dict[str
                                    "waivers": inputs.get("waivers") or []}
         if "vantage" in inputs:
             outcome["vantage"] = inputs["vantage"]
-        if name in host_outcomes:
-            outcome["host"] = host_outcomes[name]
+        if name in host_results or (host_ran and name in (host_nodes or [])):
+            outcome["host"] = host_outcome(host_results.get(name))
         outcomes[name] = outcome
     return outcomes
 

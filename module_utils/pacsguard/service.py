@@ -7,16 +7,25 @@ from __future__ import annotations
 
 import glob
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .findings import make_finding
+from .products import host_services
 
 RULE = "PACS-CFG-014"
 
 # systemctl show properties read (all present in systemd 247 and later).
 PROPERTIES = ("ActiveState", "ExecMainStartTimestampMonotonic", "NeedDaemonReload",
               "FragmentPath", "DropInPaths")
+# sd_booted(3): systemd is the init system when this directory exists
+SYSTEMD_RUNTIME = "/run/systemd/system"
+
+
+class ServiceStateError(Exception):
+    """systemctl could not say what a service is."""
 
 
 @dataclass
@@ -122,3 +131,22 @@ def combined(states: list[ServiceState]) -> tuple[dict[str, Any], list[dict[str,
         return {RULE: {"status": "pass", "detail": "; ".join(i.summary() for i in running)}}, []
     return {RULE: {"status": "skipped", "detail": "none of " + ", ".join(i.service for i in states)
                    + " is running"}}, []
+
+
+def observe(service: str, paths: list[str], run: Callable[[list[str]], tuple[int, str, str]],
+            systemctl: str | None) -> ServiceState:
+    """One service read through ``systemctl show`` (run: a module's run_command, giving exit status,
+    output and errors; systemctl None: systemd is not the init system, so no service of it runs) and
+    compared with its files."""
+    if systemctl is None:
+        return ServiceState(service, active=False)
+    rc, out, err = run([systemctl, "show", service, *(f"--property={p}" for p in PROPERTIES)])
+    if rc != 0:
+        raise ServiceStateError(f"systemctl show {service} failed: {err.strip()}")
+    return state(service, parse_show(out), paths, time.time(), time.monotonic())
+
+
+def observe_product(product: str, run: Callable[[list[str]], tuple[int, str, str]],
+                    systemctl: str | None) -> list[ServiceState]:
+    """Every service pacsguard runs for the product (the registry's host_services), each observed."""
+    return [observe(item["service"], item["paths"], run, systemctl) for item in host_services()[product]]

@@ -493,6 +493,18 @@ def test_product_found_from_any_unit_and_a_config_file_on_its_command_line(tmp_p
         run(base_host(tmp_path / "empty", {}))
 
 
+@pytest.mark.parametrize("program", ["'/usr/local/bin/Orthanc'", "/usr/local/bin/Orth\"anc\"",
+                                     "/usr/local/bin/Ortha\\nc"])
+def test_a_program_name_split_by_quotes_or_escapes_is_still_found(tmp_path, program):
+    """The unit's command line is split as a shell would: quotes and escapes hide no program."""
+    root = base_host(tmp_path, {})
+    write(root, "/srv/pacs/orthanc.json", '{ "DicomCheckCalledAet" : true }')
+    write(root, "/etc/systemd/system/pacs-archive.service",
+          f"[Service]\nUser=orthanc\nExecStart={program} /srv/pacs/orthanc.json\n")
+    result = run(root)
+    assert result["product"] == "orthanc" and result["service"] == "pacs-archive.service"
+
+
 # -- dcmqrscp -------------------------------------------------------------------------------------
 SITE_UNIT = "[Service]\nExecStart=/usr/bin/dcmqrscp -c /etc/dcmtk/dcmqrscp.cfg\n"
 ROLES = Path(__file__).resolve().parents[2] / "roles"

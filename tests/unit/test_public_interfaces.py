@@ -23,12 +23,8 @@ FOLDERS = ("library", "module_utils", "roles", "lab", "bench", "molecule", "tool
 LIBRARIES = ("ansible", "ansible_test", "pynetdicom")
 # What ActionBase gives an action plugin on self (Ansible's developer guide, "Action plugins").
 ACTION_PLUGIN_API = frozenset({"_task", "_templar", "_execute_module", "_connection", "_play_context"})
-# The one known use, with its reason.
-EXCEPTIONS = {
-    # ansible-test has no public way to name the pip it bootstraps, and tools/sanity.py must provide
-    # that bootstrap offline (a test tool of the suite, not shipped)
-    ("tools/sanity.py", "import ansible_test._internal.python_requirements"),
-}
+# Known uses, with their reasons (none today).
+EXCEPTIONS: set[tuple[str, str]] = set()
 
 
 def _files() -> list[Path]:

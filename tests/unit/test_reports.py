@@ -1,6 +1,8 @@
 import json
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from pacsguard.findings import make_finding
 from pacsguard.reports import build_report, host_entry, junit_xml, summary_lines, write_reports
 
@@ -156,9 +158,15 @@ def test_every_node_of_the_play_gets_an_outcome_from_what_the_audit_gathered():
                 "b": {"policy": None, "errors": invalid, "warnings": []}}
     callers = {"a": {"vantage": "localhost", "waivers": [{"rule": "PACS-NET-004"}]},
                "b": {"vantage": "rogue"}}
-    outcomes = fleet_outcomes(["a", "b", "c"], policies, callers, {"a": {"checks": {}}}, probe_ran=True)
+    audited = {"product": "orthanc", "version": "1.10.1", "config_files": ["/etc/orthanc/orthanc.json"],
+               "checks": {"PACS-CFG-014": {"status": "pass", "detail": "started after"}}, "findings": [],
+               "changed": False, "services": []}
+    outcomes = fleet_outcomes(["a", "b", "c"], policies, callers, {"a": audited}, probe_ran=True)
     assert outcomes["a"] == {"result": {}, "error": "", "network": True, "vantage": "localhost",
-                             "waivers": [{"rule": "PACS-NET-004"}], "host": {"checks": {}}}
+                             "waivers": [{"rule": "PACS-NET-004"}],
+                             "host": {"product": "orthanc", "version": "1.10.1", "error": "",
+                                      "config_files": ["/etc/orthanc/orthanc.json"],
+                                      "checks": audited["checks"], "findings": []}}
     assert outcomes["b"]["error"] == ("pacsguard policy is not valid, nothing was changed: "
                                       "pacs_ae_title: empty; pacs_peers: missing")
     # a node the audit gathered nothing for is still reported (an empty outcome is an error later)
@@ -169,3 +177,40 @@ def test_every_node_of_the_play_gets_an_outcome_from_what_the_audit_gathered():
     # the policy batch itself failed: every node's error
     failed = fleet_outcomes(["a", "c"], {}, {}, {}, probe_ran=False, policy_error="inventory unreadable")
     assert [outcome["error"] for outcome in failed.values()] == ["inventory unreadable"] * 2
+
+
+@pytest.mark.parametrize("registered, error", [
+    ({"unreachable": True, "msg": "ssh: connect to host node port 22: Connection refused", "changed": False},
+     "configuration audit: host unreachable: ssh: connect to host node port 22: Connection refused"),
+    ({"unreachable": True}, "configuration audit: host unreachable: no connection"),
+    ({"failed": False, "msg": "systemctl show orthanc failed: Access denied"},     # failed_when: false
+     "configuration audit: systemctl show orthanc failed: Access denied"),
+    ({"failed": False, "msg": "could not find orthanc or dcmqrscp on this host"},
+     "configuration audit: could not find orthanc or dcmqrscp on this host"),
+    ({"skipped": True, "skip_reason": "Conditional result was False"},
+     "configuration audit: no result from the host"),
+    # the configuration rules without the service state (service_state left off) is not a whole host part
+    ({"checks": {"PACS-CFG-001": {"status": "pass", "detail": "ok"}}, "findings": []},
+     "configuration audit: no result from the host"),
+])
+def test_a_host_part_that_did_not_read_the_host_is_an_error_never_a_pass(registered, error):
+    from pacsguard.reports import fleet_outcomes
+
+    outcome = fleet_outcomes(["n"], {}, {}, {"n": registered}, probe_ran=True, host_nodes=["n"])["n"]
+    assert outcome["host"] == {"checks": {}, "findings": [], "error": error}
+    entry = host_entry("n", _result("pass", [], {"positive_control": {"status": "pass", "detail": "AC"}}),
+                       host_result=outcome["host"])
+    assert entry["verdict"] == "error" and error in entry["error"]
+
+
+def test_a_node_the_run_lost_is_an_error_when_the_host_part_ran_and_absent_when_it_did_not():
+    from pacsguard.reports import HOST_PART_LOST, fleet_outcomes
+
+    audited = {"product": "dcmqrscp", "checks": {"PACS-CFG-014": {"status": "skipped", "detail": "-"}},
+               "findings": []}
+    ran = fleet_outcomes(["a", "b", "c"], {}, {}, {"a": audited}, probe_ran=True, host_nodes=["a", "b"])
+    assert ran["a"]["host"]["error"] == "" and ran["b"]["host"]["error"] == HOST_PART_LOST
+    assert "host" not in ran["c"]                   # its host part was off
+    # --tags probe: the host part ran nowhere, so no node is missing one
+    probe_only = fleet_outcomes(["a", "b"], {}, {}, {}, probe_ran=True, host_nodes=["a", "b"])
+    assert all("host" not in outcome for outcome in probe_only.values())

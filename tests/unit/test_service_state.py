@@ -2,7 +2,18 @@
 
 import os
 
-from pacsguard.service import combined, parse_show, started_at, state
+import pytest
+
+from pacsguard.products import host_services
+from pacsguard.service import (
+    ServiceStateError,
+    combined,
+    observe,
+    observe_product,
+    parse_show,
+    started_at,
+    state,
+)
 
 SHOW = """ActiveState=active
 ExecMainStartTimestampMonotonic=1000000000
@@ -73,3 +84,21 @@ def test_one_rule_over_a_product_and_its_front(tmp_path):
     assert combined([front])[0]["PACS-CFG-014"]["status"] == "pass"
     assert combined([stopped]) == ({"PACS-CFG-014": {
         "status": "skipped", "detail": "none of pacsguard-tls-front is running"}}, [])
+
+
+def test_observing_a_product_asks_systemctl_about_each_of_its_services_and_fails_on_a_refusal():
+    """systemd is not PID 1 on this machine: systemctl's answers are given here (what the test
+    judges is what is asked and what a refusal becomes)."""
+    asked = []
+
+    def run(argv):
+        asked.append(argv)
+        return (1, "", "Access denied\n") if argv[2] == "pacsguard-tls-front" else (0, SHOW, "")
+
+    with pytest.raises(ServiceStateError, match="systemctl show pacsguard-tls-front failed: Access denied"):
+        observe_product("dcmqrscp", run, "/bin/systemctl")
+    assert [argv[2] for argv in asked] == [item["service"] for item in host_services()["dcmqrscp"]]
+    assert asked[0][:2] == ["/bin/systemctl", "show"] and "--property=ActiveState" in asked[0]
+    # without systemd as the init system nothing of it runs, and nothing is asked
+    assert [item.active for item in observe_product("orthanc", run, None)] == [False, False]
+    assert observe("orthanc", [], lambda argv: (0, SHOW, ""), "/bin/systemctl").active

@@ -4,22 +4,37 @@ reads, run every PACS-CFG rule. Read-only: never the storage area, never the dat
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 from .. import products
-from . import common, dcmqrscp, orthanc
+from . import common
 from .host import Command, Host, Unit
 from .model import RULE_IDS, Audit, Node
 
-# The rule modules a product's descriptor names (products.Product.rules).
-RULE_MODULES: dict[str, ModuleType] = {"orthanc": orthanc, "dcmqrscp": dcmqrscp}
+
+def _orthanc() -> ModuleType:
+    from . import orthanc
+
+    return orthanc
+
+
+def _dcmqrscp() -> ModuleType:
+    from . import dcmqrscp
+
+    return dcmqrscp
+
+
+# The rule modules a product's descriptor names (products.Product.rules), each imported when an
+# audit judges that product: a module run on a host loads the one it needs.
+RULE_MODULES: dict[str, Callable[[], ModuleType]] = {"orthanc": _orthanc, "dcmqrscp": _dcmqrscp}
 FRONT_SERVICE = "pacsguard-tls-front"
 
 
 def rules_of(product: str) -> ModuleType:
     """The rule module that judges the product's configuration."""
-    return RULE_MODULES[products.REGISTRY[product].rules]
+    return RULE_MODULES[products.REGISTRY[product].rules]()
 
 
 def binaries() -> dict[str, str]:

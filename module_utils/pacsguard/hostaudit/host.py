@@ -107,6 +107,9 @@ class Host:
         self._command = command
         self._users: dict[str, tuple[int, int]] | None = None
         self._groups: dict[str, tuple[int, list[str]]] | None = None
+        # what one audit reads more than once (files do not change under a read-only audit)
+        self._units: dict[str, Unit | None] = {}
+        self._entries: dict[str, frozenset[str]] = {}
 
     def command(self, argv: list[str]) -> tuple[int, str, str]:
         """Run a read-only command on the host (exit status, stdout, stderr) with the runner the
@@ -164,20 +167,36 @@ class Host:
         return sorted("/" + found[len(prefix) :].lstrip("/") for found in glob.glob(self.path(pattern)))
 
     # -- systemd units --------------------------------------------------------------------------
+    def entries(self, host_dir: str) -> frozenset[str]:
+        """The names in a directory of the host (empty when it cannot be listed), listed once."""
+        if host_dir not in self._entries:
+            try:
+                self._entries[host_dir] = frozenset(os.listdir(self.path(host_dir)))
+            except OSError:
+                self._entries[host_dir] = frozenset()
+        return self._entries[host_dir]
+
     def unit(self, name: str) -> Unit | None:
         """The unit ``name`` (".service" added) with its drop-ins, or None when no file defines it;
-        an instance (``name@x.service``) without a file of its own is its template's."""
+        an instance (``name@x.service``) without a file of its own is its template's. Each unit is
+        read once per audit."""
         name = name if "." in name else name + ".service"
+        if name not in self._units:
+            self._units[name] = self._read_unit(name)
+        return self._units[name]
+
+    def _read_unit(self, name: str) -> Unit | None:
         template = re.sub(r"@[^.]+\.", "@.", name) if "@" in name else name
         path = next((f"{d}/{file}" for file in dict.fromkeys((name, template)) for d in UNIT_DIRS
-                     if os.path.isfile(self.path(f"{d}/{file}"))), "")
+                     if file in self.entries(d) and os.path.isfile(self.path(f"{d}/{file}"))), "")
         if not path:
             return None
         dropins: dict[str, str] = {}
         for directory in reversed(UNIT_DIRS):
             for file in dict.fromkeys((template, name)):
-                for found in self.glob(f"{directory}/{file}.d/*.conf"):
-                    dropins[os.path.basename(found)] = found
+                if f"{file}.d" in self.entries(directory):
+                    for found in self.glob(f"{directory}/{file}.d/*.conf"):
+                        dropins[os.path.basename(found)] = found
         # systemd reads only regular files: neither does the audit (a FIFO would block it)
         ordered = [dropins[key] for key in sorted(dropins) if os.path.isfile(self.path(dropins[key]))]
         try:
@@ -229,6 +248,11 @@ class Host:
                     continue
                 seen.add(name)
                 unit = self.unit(name)
+                # the command line is split only where it can name one of the programs (its text
+                # without quotes and escapes holds every word the split can give)
+                line = re.sub(r"[\\'\"]", "", " ".join(unit.service.get("ExecStart", []))) if unit else ""
+                if not any(binary in line for binary in binaries):
+                    continue
                 product = binaries.get(os.path.basename(unit.argv[0])) if unit and unit.argv else None
                 if unit and product:
                     found.append((product, unit))
@@ -241,7 +265,16 @@ class Host:
             text = self.read("/var/lib/dpkg/status")
         except OSError:
             return ""
-        for stanza in text.split("\n\n"):
+        # only the stanzas of that package (the database holds every package's)
+        marker = f"Package: {package}\n"
+        starts = [0] if text.startswith(marker) else []
+        found = text.find("\n" + marker)
+        while found >= 0:
+            starts.append(found + 1)
+            found = text.find("\n" + marker, found + 1)
+        for start in starts:
+            end = text.find("\n\n", start)
+            stanza = text[start:end if end >= 0 else len(text)]
             fields = dict(
                 line.split(": ", 1)
                 for line in stanza.splitlines()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..orthanc import OrthancConfigError, loads_file, parse_file
-from ..policy import MIN_PASSWORD_LENGTH, WEAK_PASSWORDS
+from ..passwords import MIN_PASSWORD_LENGTH, WEAK_PASSWORDS
 from ..products import REGISTRY
 from ..tlsfacts import ORTHANC_MIN_PROTOCOL
 from . import common
