@@ -67,6 +67,8 @@ def provide_bootstrap(path: Path) -> None:
     tool's own, so that it names this Python's pip)."""
     import pip
 
+    # what its download attempt left behind (it names the file it was writing to)
+    path.with_name(path.name + ".download").unlink(missing_ok=True)
     if not path.exists() or "tools/sanity.py" in path.read_text():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(BOOTSTRAP.format(pip_home=str(Path(pip.__file__).parent.parent)))
