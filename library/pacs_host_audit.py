@@ -162,9 +162,9 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 try:
     from ansible.module_utils.pacsguard.hostaudit.audit import HostAuditError, run
     from ansible.module_utils.pacsguard.service import (
-        SYSTEMD_RUNTIME,
         ServiceStateError,
         combined,
+        find_systemctl,
         observe_product,
     )
 except ImportError:
@@ -218,7 +218,7 @@ def main() -> None:
 def add_service_state(module: AnsibleModule, result: dict, command) -> None:
     """PACS-CFG-014 judged on the product's services (the audit found or was given a product of the
     registry), its check and finding added to the result."""
-    systemctl = module.get_bin_path("systemctl", required=True) if os.path.isdir(SYSTEMD_RUNTIME) else None
+    systemctl = find_systemctl(module.get_bin_path)
     states = observe_product(result["product"], command, systemctl)
     checks, findings = combined(states)
     result["checks"].update(checks)

@@ -115,14 +115,12 @@ summary:
     /etc/orthanc/pacsguard.json (312 s after)
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.pacsguard.products import names
 from ansible.module_utils.pacsguard.service import (
-    SYSTEMD_RUNTIME,
     ServiceStateError,
     combined,
+    find_systemctl,
     observe,
     observe_product,
 )
@@ -143,7 +141,7 @@ def main() -> None:
     params = module.params
     if params["product"] is not None and params["product"] not in names():
         module.fail_json(msg=f"product {params['product']!r} is not one of {', '.join(names())}")
-    systemctl = module.get_bin_path("systemctl", required=True) if os.path.isdir(SYSTEMD_RUNTIME) else None
+    systemctl = find_systemctl(module.get_bin_path)
 
     def run(argv: list[str]) -> tuple[int, str, str]:
         return module.run_command(argv, environ_update={"LANG": "C"})

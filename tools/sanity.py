@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -51,6 +52,8 @@ def bootstrap_path(ansible_test: str, tree: Path) -> Path:
     (which bootstraps pip into a new environment each time) run in a network namespace of its own
     (`unshare --net`: the download it tries when nothing is cached reaches no network), whatever
     that run's outcome."""
+    if shutil.which("unshare") is None:
+        raise SystemExit("tools/sanity.py needs unshare (Debian's util-linux) to ask ansible-test offline")
     run = subprocess.run(["unshare", "--net", ansible_test, "shell", "--venv", "--python", PYTHON_VERSION,
                           "--color", "no", "--", "true"],
                          cwd=tree, capture_output=True, text=True, timeout=600, check=False)

@@ -28,6 +28,12 @@ class ServiceStateError(Exception):
     """systemctl could not say what a service is."""
 
 
+def find_systemctl(get_bin_path: Callable[..., str]) -> str | None:
+    """systemctl's path (a module's get_bin_path, which fails the module when it is missing), or
+    None when systemd is not the init system: then no service of it runs."""
+    return get_bin_path("systemctl", required=True) if os.path.isdir(SYSTEMD_RUNTIME) else None
+
+
 @dataclass
 class ServiceState:
     """What the running service is, against its files."""

@@ -493,6 +493,28 @@ def test_product_found_from_any_unit_and_a_config_file_on_its_command_line(tmp_p
         run(base_host(tmp_path / "empty", {}))
 
 
+def test_a_unit_directory_that_cannot_be_listed_hides_no_unit(tmp_path, monkeypatch):
+    """A unit directory a non-root audit may pass through but not list (mode 0711): the unit in it is
+    still opened and judged. Root lists every directory, so the refusal is the operating system's
+    answer given here."""
+    root = base_host(tmp_path, {})
+    write(root, "/srv/pacs/orthanc.json", '{ "DicomCheckCalledAet" : true }')
+    write(root, "/etc/systemd/system/pacs-archive.service",
+          "[Service]\nUser=orthanc\nExecStart=/usr/local/bin/Orthanc /srv/pacs/orthanc.json\n")
+    listdir = os.listdir
+    refused = str(root / "etc/systemd/system")
+
+    def refusing(path):
+        if str(path).rstrip("/") == refused:
+            raise PermissionError(13, "Permission denied", path)
+        return listdir(path)
+
+    monkeypatch.setattr(os, "listdir", refusing)
+    result = run(root, service="pacs-archive")
+    assert result["product"] == "orthanc" and result["service"] == "pacs-archive.service"
+    assert result["checks"]["PACS-CFG-002"]["status"] == "pass"
+
+
 @pytest.mark.parametrize("program", ["'/usr/local/bin/Orthanc'", "/usr/local/bin/Orth\"anc\"",
                                      "/usr/local/bin/Ortha\\nc"])
 def test_a_program_name_split_by_quotes_or_escapes_is_still_found(tmp_path, program):

@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+from pacsguard import service
 from pacsguard.products import host_services
 from pacsguard.service import (
     ServiceStateError,
@@ -102,3 +103,16 @@ def test_observing_a_product_asks_systemctl_about_each_of_its_services_and_fails
     # without systemd as the init system nothing of it runs, and nothing is asked
     assert [item.active for item in observe_product("orthanc", run, None)] == [False, False]
     assert observe("orthanc", [], lambda argv: (0, SHOW, ""), "/bin/systemctl").active
+
+
+def test_systemctl_is_looked_for_only_where_systemd_is_the_init_system(tmp_path, monkeypatch):
+    looked = []
+
+    def get_bin_path(name, required=False):
+        looked.append((name, required))
+        return "/bin/systemctl"
+
+    monkeypatch.setattr(service, "SYSTEMD_RUNTIME", str(tmp_path / "absent"))
+    assert service.find_systemctl(get_bin_path) is None and looked == []
+    monkeypatch.setattr(service, "SYSTEMD_RUNTIME", str(tmp_path))
+    assert service.find_systemctl(get_bin_path) == "/bin/systemctl" and looked == [("systemctl", True)]

@@ -109,7 +109,7 @@ class Host:
         self._groups: dict[str, tuple[int, list[str]]] | None = None
         # what one audit reads more than once (files do not change under a read-only audit)
         self._units: dict[str, Unit | None] = {}
-        self._entries: dict[str, frozenset[str]] = {}
+        self._entries: dict[str, frozenset[str] | None] = {}
 
     def command(self, argv: list[str]) -> tuple[int, str, str]:
         """Run a read-only command on the host (exit status, stdout, stderr) with the runner the
@@ -167,14 +167,18 @@ class Host:
         return sorted("/" + found[len(prefix) :].lstrip("/") for found in glob.glob(self.path(pattern)))
 
     # -- systemd units --------------------------------------------------------------------------
-    def entries(self, host_dir: str) -> frozenset[str]:
-        """The names in a directory of the host (empty when it cannot be listed), listed once."""
+    def may_hold(self, host_dir: str, name: str) -> bool:
+        """Whether a directory of the host may hold ``name``: its listing, made once per audit, says
+        so, or it cannot be listed (then only opening the name can tell)."""
         if host_dir not in self._entries:
             try:
                 self._entries[host_dir] = frozenset(os.listdir(self.path(host_dir)))
-            except OSError:
+            except FileNotFoundError:
                 self._entries[host_dir] = frozenset()
-        return self._entries[host_dir]
+            except OSError:
+                self._entries[host_dir] = None
+        entries = self._entries[host_dir]
+        return entries is None or name in entries
 
     def unit(self, name: str) -> Unit | None:
         """The unit ``name`` (".service" added) with its drop-ins, or None when no file defines it;
@@ -188,13 +192,13 @@ class Host:
     def _read_unit(self, name: str) -> Unit | None:
         template = re.sub(r"@[^.]+\.", "@.", name) if "@" in name else name
         path = next((f"{d}/{file}" for file in dict.fromkeys((name, template)) for d in UNIT_DIRS
-                     if file in self.entries(d) and os.path.isfile(self.path(f"{d}/{file}"))), "")
+                     if self.may_hold(d, file) and self.isfile(f"{d}/{file}")), "")
         if not path:
             return None
         dropins: dict[str, str] = {}
         for directory in reversed(UNIT_DIRS):
             for file in dict.fromkeys((template, name)):
-                if f"{file}.d" in self.entries(directory):
+                if self.may_hold(directory, f"{file}.d"):
                     for found in self.glob(f"{directory}/{file}.d/*.conf"):
                         dropins[os.path.basename(found)] = found
         # systemd reads only regular files: neither does the audit (a FIFO would block it)
