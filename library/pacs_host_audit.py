@@ -8,10 +8,12 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: pacs_host_audit
-short_description: Audit a PACS node's own configuration on the host (PACS-CFG rules)
+short_description: Audit a PACS node's own configuration and audit trail on the host (PACS-CFG, PACS-LOG)
 description:
   - Reads the PACS product's configuration the way the product does and reports the PACS-CFG-001 to
-    PACS-CFG-013 rules in the finding model of M(pacsguard.pacs.dicom_probe) (rule, severity, title, evidence,
+    PACS-CFG-013 and PACS-CFG-015 rules, and the audit trail's PACS-LOG-001 to PACS-LOG-005 (the
+    product's log level and de-identification, log files' modes, the journal's persistence, rsyslog's
+    forwarding to the collectors over verified TLS), in the finding model of M(pacsguard.pacs.dicom_probe) (rule, severity, title, evidence,
     remediation, references), with a status for every rule in RV(checks).
   - "The product is found from systemd: the unit that runs it (C(orthanc.service), C(dcmqrscp.service),
     or any unit whose C(ExecStart) runs C(Orthanc) or C(dcmqrscp)), its command line (Orthanc's
@@ -56,6 +58,13 @@ options:
     description: The node's own AE title from the policy.
     type: str
     default: ""
+  log_collectors:
+    description:
+      - The policy's log collectors (C(pacs_policy_resolved.log_collectors)) for PACS-LOG-005, each with
+        name, address and port. rsyslog must forward to every one of them over TLS with the collector
+        verified. Without them any such forward counts, and none at all is a medium finding.
+    type: list
+    elements: dict
   root:
     description: Audit the host mounted at this directory (a container's root file system, an image).
     type: path
@@ -182,6 +191,7 @@ def main() -> None:
             "front_service": {"type": "str", "default": "pacsguard-tls-front"},
             "peers": {"type": "list", "elements": "dict"},
             "ae_title": {"type": "str", "default": ""},
+            "log_collectors": {"type": "list", "elements": "dict"},
             "root": {"type": "path", "default": "/"},
             "service_state": {"type": "bool", "default": False},
         },
@@ -207,6 +217,7 @@ def main() -> None:
             peers=params["peers"],
             ae_title=params["ae_title"],
             command=command,
+            log_collectors=params["log_collectors"],
         )
         if params["service_state"]:
             add_service_state(module, result, command)

@@ -113,6 +113,14 @@ options:
     description: Addresses or networks allowed to the web/REST API and SSH (C(pacs_admin_sources)).
     type: raw
     default: []
+  log_collectors:
+    description:
+      - Where the node's logs go (C(pacs_log_collectors)), syslog over TLS (RFC 5425), each with
+        C(name), C(address), C(port) (default 6514), C(server_name) (the name in the collector's
+        certificate), C(ca) (default the CA of O(tls)) and C(client_certificate) (default true with
+        O(tls)); see docs/usage.md.
+    type: raw
+    default: []
   tls:
     description: DICOM TLS material and settings (C(pacs_tls)); empty means no TLS.
     type: raw
@@ -205,6 +213,8 @@ policy:
                                      behind the web front), null without one.", type: int}
     peers: {description: "Peers with defaults filled in (port, services, tls).", type: list, elements: dict}
     admin_sources: {description: Canonical networks., type: list, elements: str}
+    log_collectors: {description: "The collectors, checked, with defaults filled in (port, ca,
+                                   client_certificate) and each one's queue name.", type: list, elements: dict}
     tls: {description: "pacs_tls normalised, with C(profile) (the BCP 195 suites); null without TLS.",
           type: dict}
     material_checked: {description: Whether the TLS files were read and checked., type: bool}
@@ -298,6 +308,7 @@ ARGUMENT_SPEC = {
     "material": {"type": "bool", "default": True},
     "peers": {"type": "raw", "default": []},
     "admin_sources": {"type": "raw", "default": []},
+    "log_collectors": {"type": "raw", "default": []},
     "tls": {"type": "raw", "default": {}},
     # Not no_log as a whole: a user name is not a secret and messages name the user. Each password
     # is added to the values scrubbed from all output instead (see main).

@@ -23,6 +23,9 @@ _BCP195 = "BCP 195 (RFC 7525, RFC 9325): recommendations for secure use of TLS"
 _ORTHANC_SEC = "Orthanc Book: Security of Orthanc (securing the REST API, Lua, remote access)"
 _NIST_SERVER = "NIST SP 800-123: Guide to General Server Security (least privilege, file permissions)"
 _HIPAA_INTEGRITY = "HIPAA 45 CFR 164.312(c)(1): integrity"
+_HIPAA_AUDIT = "HIPAA 45 CFR 164.312(b): audit controls"
+_PS15_AUDIT = "DICOM PS3.15 Annex A.5/A.6: audit trail, syslog over TLS (RFC 5425)"
+_NIST_LOG = "NIST SP 800-92: Guide to Computer Security Log Management"
 
 
 @dataclass(frozen=True)
@@ -216,7 +219,7 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "PACS-CFG-010", "medium", "Risky features are on",
-            "Turn off WebDAV (and uploads over it), keep HttpsVerifyPeers true and DeidentifyLogs true.",
+            "Turn off WebDAV (and uploads over it) and keep HttpsVerifyPeers true.",
             (_ORTHANC_SEC, _HIPAA_ACCESS),
         ),
         Rule(
@@ -249,6 +252,36 @@ RULES: dict[str, Rule] = {
             "the unit), or disable and "
             "remove it: a second archive or an old instance keeps its own allowlist, ports and TLS.",
             (_HIPAA_ACCESS, "NIST SP 800-53 CM-8: system component inventory"),
+        ),
+        Rule(
+            "PACS-LOG-001", "high", "The PACS does not log its associations and refusals where they are kept",
+            "Log every association and refusal to the system journal: Orthanc with --verbose-dicom and "
+            "no --logdir/--logfile, dcmqrscp at level info (pacsguard's roles do both).",
+            (_HIPAA_AUDIT, _PS15_AUDIT, _NIST_LOG),
+        ),
+        Rule(
+            "PACS-LOG-002", "high", "The PACS writes patient identifiers to its logs",
+            "Keep Orthanc's DeidentifyLogs true and no --trace option; run dcmqrscp below debug level with "
+            "a log configuration that drops the identifier dumps (pacsguard's roles write one).",
+            (_HIPAA_AUDIT, "HIPAA 45 CFR 164.514(b): de-identification", _NIST_LOG),
+        ),
+        Rule(
+            "PACS-LOG-003", "medium", "Log files or the log queue are readable by every local user",
+            "Keep log files and rsyslog's queue directory unreadable by others (0640 or tighter).",
+            (_HIPAA_AUDIT, _NIST_SERVER, _NIST_LOG),
+        ),
+        Rule(
+            "PACS-LOG-004", "medium", "Logs do not persist on the host",
+            "Keep the journal on disk (journald Storage=persistent) and for at least the retention the "
+            "evidence names (MaxRetentionSec unset or longer).",
+            (_HIPAA_AUDIT, _NIST_LOG),
+        ),
+        Rule(
+            "PACS-LOG-005", "high", "The audit trail does not leave the host over verified TLS",
+            "Forward the logs with rsyslog to each collector the policy names (pacs_log_collectors) "
+            "over TLS with the collector's certificate verified by name, through a disk-assisted queue "
+            "that retries for ever (role pacs_log); forward nothing in plaintext.",
+            (_PS15_AUDIT, _HIPAA_AUDIT, _HIPAA_TRANSMISSION, "RFC 5425: TLS transport mapping for syslog"),
         ),
     )
 }
@@ -292,6 +325,9 @@ _ENCRYPTION, _UNIQUE_USER = "164.312(e)(2)(ii)", "164.312(a)(2)(i)"
 _RISK_ANALYSIS, _RISK_MANAGEMENT = "164.308(a)(1)(ii)(A)", "164.308(a)(1)(ii)(B)"
 # DICOM PS3.15's profiles: the non-downgrading BCP 195 TLS secure transport connection profile.
 _TLS_PROFILE = "B.9"
+# PS3.15's audit trail message transport (syslog over TLS).
+_AUDIT_PROFILE = "A.6"
+_AUDIT = "164.312(b)"
 
 # Every rule's controls (a unit test holds every rule to an entry, and each ID to its form).
 CONTROLS: dict[str, Controls] = {
@@ -330,6 +366,11 @@ CONTROLS: dict[str, Controls] = {
     "PACS-CFG-013": Controls(("SI-2", "RA-5"), (_RISK_MANAGEMENT,)),
     "PACS-CFG-014": Controls(("CM-6", "CM-3"), (_ACCESS,)),
     "PACS-CFG-015": Controls(("CM-8", "CM-7"), (_ACCESS,)),
+    "PACS-LOG-001": Controls(("AU-2", "AU-3", "AU-12"), (_AUDIT,)),
+    "PACS-LOG-002": Controls(("AU-3", "SI-12"), (_AUDIT,)),
+    "PACS-LOG-003": Controls(("AU-9",), (_AUDIT, _INTEGRITY)),
+    "PACS-LOG-004": Controls(("AU-4", "AU-11"), (_AUDIT,)),
+    "PACS-LOG-005": Controls(("AU-4(1)", "AU-9(2)", "SC-8"), (_AUDIT, _TRANSMISSION), (_AUDIT_PROFILE,)),
 }
 
 
@@ -345,6 +386,15 @@ def controls_line(controls: dict[str, list[str]]) -> str:
              (("nist_800_53", "NIST SP 800-53"), ("hipaa", "HIPAA 45 CFR"), ("dicom_ps3_15", "DICOM PS3.15"))
              if controls.get(key)]
     return "; ".join(parts) or "none mapped"
+
+
+# The families the configuration audit on the host judges; every other family is the network probe's.
+HOST_FAMILIES: tuple[str, ...] = ("PACS-CFG", "PACS-LOG")
+
+
+def is_host_rule(rule_id: str) -> bool:
+    """Whether the host audit (not the network probe) judges the rule."""
+    return rule_id.rsplit("-", 1)[0] in HOST_FAMILIES
 
 
 def family(prefix: str) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ import hashlib
 import html
 from typing import Any
 
-from .findings import RULES, controls_line
+from .findings import RULES, controls_line, is_host_rule
 
 _SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
 _STYLE = """
@@ -141,7 +141,7 @@ def _matrix(report: dict[str, Any], rules: list[str]) -> str:
             worst = min(worst, outcome, key=lambda o: _RANK.get(o, 8))
             waived = "yes" if finding and finding.get("waived") else "no"
             part = finding.get("source", "network") if finding else (
-                "host" if rule.startswith("PACS-CFG") else "network")
+                "host" if is_host_rule(rule) else "network")
             label = _LABELS.get(outcome, outcome[:4].upper())
             inner = f'<a href="#{_anchor(host["name"], rule)}">{_e(label)}</a>' if finding else _e(label)
             classes = f"cell {_e(outcome)}" + (" waived" if waived == "yes" else "")

@@ -12,6 +12,7 @@ import ipaddress
 import re
 from typing import Any
 
+from . import auditlog
 from .problems import PolicyReport
 from .products import get
 
@@ -152,6 +153,7 @@ def build_plan(policy: dict[str, Any], settings: dict[str, Any],
     allowlist = ALLOWLISTS.get(described.rules if described else "", list)
     return {"front_routes": routes, "allowlist": allowlist(seen),
             "firewall": firewall(policy), "probe": probe_target(policy), "verify": verify(policy),
+            "log": auditlog.plan(policy["log_collectors"], policy["tls"]),
             # where the node serves (discovery counts an endpoint found there as listed)
             "endpoint": {"address": policy["address"],
                          "ports": [port for port in (policy["dicom_port"], policy["http_port"]) if port]},

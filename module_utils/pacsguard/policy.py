@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .aetitle import validate_ae_title
+from .auditlog import check_collectors, read_controller_file
 from .languages import (
     canonical_address,
     canonical_network,
@@ -309,6 +310,8 @@ def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = N
         report.warnings.append("the web/REST API answers its admin sources in plaintext HTTP "
                                "(PACS-WEB-002): set pacs_tls or pacs_web_tls to serve it over HTTPS")
     check_rest_users(policy.get("rest_users"), report)
+    collectors = check_collectors(policy.get("log_collectors"), normal_tls if tls else None, report,
+                                  (read or read_controller_file) if material else None)
     # Not known (the audit): the front, as on a product without TLS of its own.
     front = known_front is not False
     _check_ports_differ({**ports, "plaintext_port": ports["plaintext_port"] if front else None,
@@ -336,6 +339,8 @@ def check_policy(policy: dict[str, Any], read: Callable[[str], bytes] | None = N
         # Who speaks DICOM TLS: the product itself, or pacsguard's TLS front before it.
         "tls_front": bool(tls) and front,
         "peers": peers, "admin_sources": admin, "tls": normal_tls,
+        # where the node's logs go: syslog over TLS to each collector (role pacs_log)
+        "log_collectors": collectors,
         "material_checked": bool(material)}
     if not report.errors:
         report.policy["plan"] = build_plan(report.policy, policy, report)

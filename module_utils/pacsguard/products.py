@@ -88,7 +88,8 @@ REGISTRY: dict[str, Product] = {product.name: product for product in (
         native_dicom_tls_since="3.6.9",
         default_config="/etc/dcmtk/dcmqrscp.cfg", user_setting="UserName", config_language="dcmqrscp.cfg",
         host_services=(
-            ("dcmqrscp", ("/etc/dcmtk/dcmqrscp.cfg", "/etc/pacsguard/dcmqrscp-openssl.cnf")),
+            ("dcmqrscp", ("/etc/dcmtk/dcmqrscp.cfg", "/etc/pacsguard/dcmqrscp-openssl.cnf",
+                          "/etc/pacsguard/dcmqrscp-log.cfg")),
             ("pacsguard-tls-front", ("/etc/pacsguard/tls-front.conf", "/etc/pacsguard/tls")),
         ),
     ),

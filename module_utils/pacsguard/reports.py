@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from .changes import compare
-from .findings import RULES, SEVERITIES, at_or_above, controls_line, controls_of
+from .findings import RULES, SEVERITIES, at_or_above, controls_line, controls_of, is_host_rule
 from .htmlreport import render as render_html
 from .release import VERSION
 from .sarif import sarif_log
@@ -277,7 +277,7 @@ def _why_unsure(host: dict[str, Any]) -> str:
     if host["error"]:
         return host["error"]
     unreadable = [f"{rule}: {check['detail']}" for rule, check in host["checks"].items()
-                  if check["status"] == "error" and rule.startswith("PACS-CFG")]
+                  if check["status"] == "error" and is_host_rule(rule)]
     if unreadable and host["verdict"] == "inconclusive":
         return "; ".join(unreadable)
     control = host["checks"].get("positive_control") or host["checks"].get("deadline") or {}

@@ -7,6 +7,7 @@ DESIGN_RULES = (
     + [f"PACS-TLS-00{i}" for i in range(1, 7)]
     + [f"PACS-WEB-00{i}" for i in range(1, 6)] + ["PACS-FW-001", "PACS-DISC-001"]
     + [f"PACS-CFG-{i:03d}" for i in range(1, 16)]
+    + [f"PACS-LOG-{i:03d}" for i in range(1, 6)]
 )
 
 
@@ -53,9 +54,12 @@ def test_every_rule_maps_to_the_controls_it_evidences_in_their_own_forms():
         assert all(nist.fullmatch(control) for control in controls.nist_800_53), rule_id
         assert all(hipaa.fullmatch(paragraph) for paragraph in controls.hipaa), rule_id
         assert len(set(controls.nist_800_53)) == len(controls.nist_800_53), rule_id
-    # the DICOM TLS profile exactly where DICOM TLS is judged
-    tls = {rule_id for rule_id, controls in CONTROLS.items() if controls.dicom_ps3_15}
+    # the DICOM TLS profile exactly where DICOM TLS is judged, the audit trail's transport where
+    # the trail's way off the host is
+    tls = {rule_id for rule_id, controls in CONTROLS.items() if "B.9" in controls.dicom_ps3_15}
     assert tls == {f"PACS-TLS-00{i}" for i in range(1, 7)} | {"PACS-CFG-007", "PACS-CFG-012"}
+    trail = {rule_id for rule_id, controls in CONTROLS.items() if "A.6" in controls.dicom_ps3_15}
+    assert trail == {"PACS-LOG-005"}
 
 
 def test_a_finding_carries_its_rules_controls():

@@ -75,7 +75,39 @@ def base_host(root: Path, packages: dict[str, str]) -> Path:
             for name, version in packages.items()
         ),
     )
+    (root / "var/log/journal").mkdir(parents=True, exist_ok=True)  # Debian's systemd package ships it
     return root
+
+
+COLLECTORS = [{"name": "soc-1", "address": "192.0.2.50", "port": 6514, "server_name": "collector.lab",
+               "ca": "/ctl/ca.pem", "client_certificate": True, "queue": "pacsguard_soc_1"}]
+
+
+def harden_log(root: Path, collectors=COLLECTORS) -> None:
+    """What pacs_log writes, from its own templates and the policy's plan: rsyslog installed with its
+    TLS driver, the forwarding to each collector, the journal's drop-in, the material it names."""
+    from pacsguard import auditlog
+
+    plan = auditlog.plan(collectors, {"certificate": "/ctl/node.crt", "private_key": "/ctl/node.key", "ca": "/ctl/ca.pem"})
+    role = {"pacs_log_plan": plan, "pacs_log_queue_max_disk": "1g", "pacs_log_resume_interval": 30}
+    status = root / "var/lib/dpkg/status"
+    status.write_text(status.read_text() + "".join(
+        f"\n\nPackage: {name}\nStatus: install ok installed\nVersion: 8.2302.0-1"
+        for name in ("rsyslog", "rsyslog-gnutls")))
+    write(root, "/etc/rsyslog.conf", 'module(load="imuxsock")\n$WorkDirectory /var/spool/rsyslog\n'
+          "$IncludeConfig /etc/rsyslog.d/*.conf\n*.*;auth,authpriv.none -/var/log/syslog\n")
+    write(root, "/var/log/syslog", "", mode=0o640)
+    (root / "var/spool/rsyslog").mkdir(parents=True, exist_ok=True)
+    os.chmod(root / "var/spool/rsyslog", 0o700)
+    for name in ("59-pacsguard-trail.conf", "60-pacsguard.conf"):
+        write(root, f"/etc/rsyslog.d/{name}", render_role_template("pacs_log", f"etc/rsyslog.d/{name}.j2", **role))
+    write(root, auditlog.JOURNALD_DROPIN,
+          render_role_template("pacs_log", "etc/systemd/journald.conf.d/60-pacsguard.conf.j2", **role))
+    for entry in plan["collectors"]:
+        write(root, entry["ca_file"], "CA")
+    wants = root / "etc/systemd/system/multi-user.target.wants"
+    wants.mkdir(parents=True, exist_ok=True)
+    (wants / "rsyslog.service").symlink_to("/lib/systemd/system/rsyslog.service")
 
 
 def debian_orthanc(root: Path, version: str = ORTHANC_VERSION) -> Path:
@@ -173,7 +205,13 @@ def harden_orthanc(root: Path, **extra) -> None:
     }
     write(root, "/etc/pacsguard/orthanc-openssl.cnf",
           render_role_template("pacs_tls", "etc/pacsguard/openssl.cnf.j2", **role))
+    role["pacs_orthanc_program"], role["pacs_orthanc_config_dir"] = "/usr/sbin/Orthanc", "/etc/orthanc"
+    harden_log(root)
     for target, template in (
+        (
+            "/etc/systemd/system/orthanc.service.d/pacsguard-log.conf",
+            "etc/systemd/system/orthanc.service.d/pacsguard-log.conf.j2",
+        ),
         (
             "/etc/systemd/system/orthanc.service.d/pacsguard-tls.conf",
             "etc/systemd/system/orthanc.service.d/pacsguard-tls.conf.j2",
@@ -219,15 +257,22 @@ def test_debian_orthanc_as_shipped_is_flagged_for_what_its_defaults_deserve(tmp_
         "PACS-CFG-007",
         "PACS-CFG-009",
         "PACS-CFG-010",
+        "PACS-LOG-001",
+        "PACS-LOG-005",
     ]
     checks = result["checks"]
+    # Debian's unit: default level (no accepted association logged), log files outside the journal
+    assert "--verbose-dicom" in checks["PACS-LOG-001"]["detail"]
+    assert "/var/log/orthanc" in checks["PACS-LOG-001"]["detail"]
+    # no rsyslog and no collector in a policy: a finding below the usual gate
+    assert next(f for f in result["findings"] if f["id"] == "PACS-LOG-005")["severity"] == "medium"
     assert "orthanc.json:" in checks["PACS-CFG-001"]["detail"]
     assert "DicomAlwaysAllowEcho = true" in checks["PACS-CFG-001"]["detail"]
     assert status(result)["PACS-CFG-005"] == "pass"  # REST local only
     assert status(result)["PACS-CFG-011"] == "skipped"  # no policy given
     assert status(result)["PACS-CFG-012"] == "skipped"  # no TLS
     assert status(result)["PACS-CFG-013"] == "pass"  # the CVE-2023-33466 backport
-    assert len(result["checks"]) == 14  # 001 .. 013 and 015 (014 is pacs_service_state's)
+    assert len(result["checks"]) == 19  # 001 .. 013 and 015 (014 is pacs_service_state's), LOG 001 .. 005
     assert status(result)["PACS-CFG-015"] == "pass"  # orthanc.service alone runs a PACS program
 
 
@@ -287,7 +332,7 @@ def test_an_unparsable_file_is_an_error_naming_file_and_line_and_nothing_raises(
         ({"DicomTlsRemoteCertificateRequired": False}, "PACS-CFG-007", "clients need no certificate"),
         ({"WebDavEnabled": True}, "PACS-CFG-010", "WebDavUploadAllowed = true"),
         ({"HttpsVerifyPeers": False}, "PACS-CFG-010", "HttpsVerifyPeers = false"),
-        ({"DeidentifyLogs": False}, "PACS-CFG-010", "patient identifiers reach the logs"),
+        ({"DeidentifyLogs": False}, "PACS-LOG-002", "patient identifiers of queries reach the logs"),
     ],
 )
 def test_each_orthanc_setting_an_administrator_weakens_is_named(tmp_path, change, rule, evidence):
@@ -609,9 +654,13 @@ def harden_dcmqrscp(root: Path, peers=PEERS, native: bool = False) -> None:
             pacs_dcmqrscp_storage_root="/var/lib/dcmtk/db",
             pacs_dcmqrscp_native_tls=native,
             pacs_dcmqrscp_openssl_conf="/etc/pacsguard/dcmqrscp-openssl.cnf",
+            pacs_dcmqrscp_log_config="/etc/pacsguard/dcmqrscp-log.cfg",
             **tls_files,
         ),
     )
+    write(root, "/etc/pacsguard/dcmqrscp-log.cfg",
+          render_role_template("pacs_dcmqrscp", "etc/pacsguard/dcmqrscp-log.cfg.j2"))
+    harden_log(root)
     cert, _key = certificate(root, "node")
     if native:
         write(root, "/etc/pacsguard/tls/trusted-ca.crt", (root / cert.lstrip("/")).read_text())
@@ -644,7 +693,8 @@ def harden_dcmqrscp(root: Path, peers=PEERS, native: bool = False) -> None:
 def test_dcmqrscp_as_sites_run_it_is_flagged(tmp_path):
     result = run(site_dcmqrscp(tmp_path))
     assert result["product"] == "dcmqrscp" and result["detected"] and result["version"] == DCMTK_VERSION
-    assert failed(result) == ["PACS-CFG-001", "PACS-CFG-007", "PACS-CFG-009"]
+    assert failed(result) == ["PACS-CFG-001", "PACS-CFG-007", "PACS-CFG-009", "PACS-LOG-001", "PACS-LOG-005"]
+    assert "level warn" in result["checks"]["PACS-LOG-001"]["detail"]
     assert "dcmqrscp.cfg:" in result["checks"]["PACS-CFG-001"]["detail"]
     assert "runs as dcmtk" not in result["checks"]["PACS-CFG-009"]["detail"]  # Debian's UserName drops
     for rule in ("PACS-CFG-004", "PACS-CFG-005", "PACS-CFG-006", "PACS-CFG-010", "PACS-CFG-011"):
@@ -824,3 +874,119 @@ def test_another_enabled_unit_that_runs_a_pacs_program_is_a_finding(tmp_path, ex
     assert "legacy-pacs@a.service (/etc/systemd/system/legacy-pacs@.service) is enabled" \
         in result["checks"]["PACS-CFG-015"]["detail"]
     assert "PACS-CFG-015" in failed(result)
+
+
+# -- PACS-LOG: the audit trail -------------------------------------------------------------------
+def test_hardened_log_settings_pass_against_the_policys_collectors_both_products(tmp_path):
+    orthanc = debian_orthanc(tmp_path / "o")
+    harden_orthanc(orthanc)
+    dcmqrscp = site_dcmqrscp(tmp_path / "d")
+    harden_dcmqrscp(dcmqrscp)
+    for root in (orthanc, dcmqrscp):
+        result = run(root, peers=PEERS, ae_title="ARCHIVE1", log_collectors=COLLECTORS)
+        assert [rule for rule in failed(result) if rule.startswith("PACS-LOG")] == [], result["findings"]
+        assert "192.0.2.50:6514" in result["checks"]["PACS-LOG-005"]["detail"]
+        # a collector the policy names that rsyslog does not reach is a high finding
+        other = [{**COLLECTORS[0], "name": "soc-2", "address": "192.0.2.51"}]
+        result = run(root, peers=PEERS, ae_title="ARCHIVE1", log_collectors=COLLECTORS + other)
+        finding = next(f for f in result["findings"] if f["id"] == "PACS-LOG-005")
+        assert finding["severity"] == "high" and "soc-2 (192.0.2.51:6514)" in finding["evidence"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "evidence"),
+    [
+        (('StreamDriverMode="1"', 'StreamDriverMode="0"'), "in plaintext"),
+        (('StreamDriverAuthMode="x509/name"', 'StreamDriverAuthMode="anon"'), "not checked against a name"),
+        (('StreamDriver="gtls"', 'StreamDriver="ptcp"'), "in plaintext"),
+        (('queue.type="LinkedList"', 'queue.type="Direct"'), "not disk-assisted"),
+        (('action.resumeRetryCount="-1"', 'action.resumeRetryCount="3"'), "gives up"),
+        (('StreamDriver.CAFile="/etc/pacsguard/log/ca.pem"', ""), "no CA file"),
+    ],
+)
+def test_each_weakened_forward_is_named(tmp_path, edit, evidence):
+    root = debian_orthanc(tmp_path)
+    harden_orthanc(root)
+    path = root / "etc/rsyslog.d/60-pacsguard.conf"
+    assert edit[0] in path.read_text()
+    path.write_text(path.read_text().replace(*edit))
+    result = run(root, peers=PEERS, log_collectors=COLLECTORS)
+    assert "PACS-LOG-005" in failed(result)
+    assert evidence in result["checks"]["PACS-LOG-005"]["detail"]
+
+
+def test_a_plaintext_forward_anywhere_fails_even_next_to_a_good_one(tmp_path):
+    root = debian_orthanc(tmp_path)
+    harden_orthanc(root)
+    write(root, "/etc/rsyslog.d/10-site.conf", "# the old collector\n*.* @@192.0.2.9:514\n")
+    result = run(root, peers=PEERS, log_collectors=COLLECTORS)
+    finding = next(f for f in result["findings"] if f["id"] == "PACS-LOG-005")
+    assert finding["severity"] == "high" and "192.0.2.9:514 (TCP)" in finding["evidence"]
+
+
+def test_orthanc_trace_options_write_identifiers_and_a_log_dir_is_not_the_journal(tmp_path):
+    root = debian_orthanc(tmp_path)
+    harden_orthanc(root)
+    dropin = root / "etc/systemd/system/orthanc.service.d/pacsguard-log.conf"
+    dropin.write_text(dropin.read_text().replace("--verbose-dicom", "--trace-dicom --logdir=/var/log/orthanc"))
+    (root / "var/log/orthanc").mkdir(parents=True)
+    write(root, "/var/log/orthanc/Orthanc.log", "", mode=0o644)
+    result = run(root, peers=PEERS, log_collectors=COLLECTORS)
+    assert {"PACS-LOG-001", "PACS-LOG-002", "PACS-LOG-003"} <= set(failed(result))
+    assert "--trace-dicom" in result["checks"]["PACS-LOG-002"]["detail"]
+    assert "/var/log/orthanc/Orthanc.log is readable by every local user" in result["checks"]["PACS-LOG-003"]["detail"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "evidence"),
+    [
+        (("log4cplus.rootLogger = INFO", "log4cplus.rootLogger = WARN"), "no association"),
+        (("log4cplus.rootLogger = INFO", "log4cplus.rootLogger = DEBUG"), "dataset dumps"),
+        (("StringToMatch = SOP Instance UID", "StringToMatch = nothing"), "journal: SOP Instance UID"),
+        (("AcceptOnMatch = false", "AcceptOnMatch = true"), "journal: Identifiers"),
+    ],
+)
+def test_dcmqrscp_log_configuration_weakened_is_named(tmp_path, edit, evidence):
+    root = site_dcmqrscp(tmp_path)
+    harden_dcmqrscp(root)
+    path = root / "etc/pacsguard/dcmqrscp-log.cfg"
+    assert edit[0] in path.read_text()
+    path.write_text(path.read_text().replace(*edit))
+    result = run(root, peers=PEERS, log_collectors=COLLECTORS)
+    details = result["checks"]["PACS-LOG-001"]["detail"] + result["checks"]["PACS-LOG-002"]["detail"]
+    assert evidence in details
+    assert {"PACS-LOG-001", "PACS-LOG-002"} & set(failed(result))
+
+
+def test_dcmqrscp_at_info_without_filters_writes_identifiers(tmp_path):
+    root = site_dcmqrscp(tmp_path)
+    write(root, "/etc/systemd/system/dcmqrscp.service", SITE_UNIT.replace("-c ", "-v -c "))
+    result = run(root)
+    assert result["checks"]["PACS-LOG-001"]["status"] == "pass"
+    assert "PACS-LOG-002" in failed(result)
+
+
+@pytest.mark.parametrize(
+    ("setting", "evidence", "status"),
+    [
+        ("Storage=volatile", "lost at every reboot", "fail"),
+        ("MaxRetentionSec=1week", "before 30 days", "fail"),
+        ("MaxRetentionSec=2months", "", "pass"),
+        ("MaxRetentionSec=soon", "not a systemd time span", "error"),
+    ],
+)
+def test_the_journal_must_persist(tmp_path, setting, evidence, status):
+    root = debian_orthanc(tmp_path)
+    harden_orthanc(root)
+    write(root, "/etc/systemd/journald.conf.d/90-site.conf", f"[Journal]\n{setting}\n")
+    result = run(root, peers=PEERS, log_collectors=COLLECTORS)
+    assert result["checks"]["PACS-LOG-004"]["status"] == status
+    assert evidence in result["checks"]["PACS-LOG-004"]["detail"]
+
+
+def test_a_world_readable_queue_directory_is_named(tmp_path):
+    root = debian_orthanc(tmp_path)
+    harden_orthanc(root)
+    os.chmod(root / "var/spool/rsyslog", 0o755)
+    result = run(root, peers=PEERS, log_collectors=COLLECTORS)
+    assert "rsyslog's queue" in result["checks"]["PACS-LOG-003"]["detail"]

@@ -27,6 +27,7 @@ def test_host_services_are_the_roles_defaults():
          "paths": [web["pacs_web_front_config"], web["pacs_web_front_dir"]]}]
     assert services["dcmqrscp"] == [
         {"service": dcmqrscp["pacs_dcmqrscp_service"],
-         "paths": [dcmqrscp["pacs_dcmqrscp_config"], dcmqrscp["pacs_dcmqrscp_openssl_conf"]]},
+         "paths": [dcmqrscp["pacs_dcmqrscp_config"], dcmqrscp["pacs_dcmqrscp_openssl_conf"],
+                   dcmqrscp["pacs_dcmqrscp_log_config"]]},
         {"service": front["pacs_tls_front_service"],
          "paths": [front["pacs_tls_front_config"], tls["pacs_tls_dir"]]}]

@@ -9,7 +9,7 @@ from types import ModuleType
 from typing import Any
 
 from .. import products
-from . import common
+from . import common, logs
 from .host import Command, Host, Unit
 from .model import RULE_IDS, Audit, Node
 
@@ -138,9 +138,11 @@ def run(
     peers: list[dict[str, Any]] | None = None,
     ae_title: str = "",
     command: Command | None = None,
+    log_collectors: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The whole configuration audit of one host, as plain data for the module and the report;
-    command runs the read-only commands it needs (the module's run_command)."""
+    command runs the read-only commands it needs (the module's run_command); log_collectors are
+    the policy's (None: any collector reached over verified TLS counts)."""
     for index, peer in enumerate(peers or []):
         if not isinstance(peer, dict) or not peer.get("ae_title") or not peer.get("address"):
             raise HostAuditError(f"peers[{index}]: each peer needs ae_title and address (the policy's "
@@ -150,6 +152,7 @@ def run(
     node = build_node(host, found, unit, config, front_service, peers, ae_title)
     audit = Audit()
     rules_of(found).run(node, audit)
+    logs.run(node, audit, log_collectors, rules_of(found))
     _other_units(host, unit, audit)
     package = products.REGISTRY[found].package
     problems, detail = common.version_problems(package, node.version)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Any
 
 from ..dcmqrscp import DcmqrscpConfigError, View, parse, read_as_dcmqrscp
 from . import common
@@ -196,6 +197,116 @@ def cfg012(node: Node) -> tuple[common.Problems, list[str]]:
     for where, path in named:
         problems += common.certificate(node.host, path, where)
     return problems, [path for _name, path in named]
+
+
+# -- PACS-LOG-001, PACS-LOG-002 ----------------------------------------------------------------------
+# dcmqrscp logs through DCMTK's oflog to stdout (the journal, under systemd). At its default level
+# (warn) it logs no association and no refusal. At info ("-v") it logs each association ("Association
+# Received (ADDRESS:CALLING -> CALLED)", "Refusing Association (BadAEService)") and also each query's
+# identifiers ("Find SCP Request Identifiers:" and the dataset) and each stored instance's SOP
+# Instance UID; at debug, whole PDU and dataset dumps. A log configuration (--log-config) at info with
+# filters that drop the events holding those dumps keeps the associations and nothing else.
+_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF")
+_LEVEL_OPTIONS = {"-v": "INFO", "--verbose": "INFO", "-d": "DEBUG", "--debug": "DEBUG", "-q": "WARN", "--quiet": "WARN"}
+# The oflog events that carry identifiers at info level: each is dropped by a filter of every appender.
+IDENTIFIER_EVENTS = ("Identifiers", "SOP Instance UID")
+_LOGGER = "dcmtk.dcmqrdb"  # the logger of dcmqrscp's association and query messages
+
+
+def _option(argv: list[str], names: tuple[str, ...]) -> str:
+    for index, arg in enumerate(argv):
+        if arg in names and index + 1 < len(argv):
+            return argv[index + 1]
+    return ""
+
+
+def read_log_config(text: str) -> tuple[dict[str, str], list[str]]:
+    """An oflog (log4cplus) property file: the effective level per logger ('' for the root logger)
+    and what its appenders do not filter out of IDENTIFIER_EVENTS ('APPENDER: EVENT')."""
+    props: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line and not line.startswith(("#", "!")) and "=" in line:
+            key, value = line.split("=", 1)
+            props[key.strip()] = value.strip()
+    levels: dict[str, str] = {}
+    for key, value in props.items():
+        if key == "log4cplus.rootLogger" or key.startswith("log4cplus.logger."):
+            name = "" if key == "log4cplus.rootLogger" else key[len("log4cplus.logger."):]
+            levels[name] = value.split(",")[0].strip().upper()
+    appenders = [key.split(".")[2] for key in props if key.count(".") == 2 and key.startswith("log4cplus.appender.")]
+    unfiltered = []
+    for appender in appenders:
+        prefix = f"log4cplus.appender.{appender}.filters."
+        denied = set()
+        numbers = {key[len(prefix):].split(".")[0] for key in props if key.startswith(prefix)}
+        for number in numbers:
+            base = f"{prefix}{number}"
+            if (props.get(base, "").endswith("StringMatchFilter")
+                    and props.get(f"{base}.AcceptOnMatch", "true").lower() == "false"):
+                denied.add(props.get(f"{base}.StringToMatch", ""))
+        unfiltered += [f"{appender}: {event}" for event in IDENTIFIER_EVENTS if event not in denied]
+    return levels, unfiltered
+
+
+def _effective(levels: dict[str, str], logger: str) -> str:
+    parts = logger.split(".")
+    for count in range(len(parts), 0, -1):
+        found = levels.get(".".join(parts[:count]))
+        if found:
+            return found
+    return levels.get("", "DEBUG")  # log4cplus's root logger defaults to DEBUG
+
+
+def _rank(level: str) -> int:
+    return _LEVELS.index(level) if level in _LEVELS else len(_LEVELS)
+
+
+def _log_levels(node: Node) -> tuple[str, str, list[str], str]:
+    """dcmqrscp's level for its association messages, its most verbose level, the identifier events
+    its appenders let through ([] without a log configuration), and what sets them."""
+    argv = node.unit.argv if node.unit else []
+    config = _option(argv, ("-lc", "--log-config"))
+    if config:
+        try:
+            levels, unfiltered = read_log_config(node.host.read(config))
+        except OSError as exc:
+            raise Unreadable(f"cannot read dcmqrscp's log configuration {config}: {exc.strerror or exc}") from exc
+        finest = min(levels.values(), key=_rank) if levels else "DEBUG"
+        return _effective(levels, _LOGGER), finest, unfiltered, f"--log-config {config}"
+    level = _option(argv, ("-ll", "--log-level")).upper() or next(
+        (_LEVEL_OPTIONS[arg] for arg in reversed(argv[1:]) if arg in _LEVEL_OPTIONS), "WARN")
+    return level, level, [f"(no log configuration): {event}" for event in IDENTIFIER_EVENTS], f"level {level.lower()}"
+
+
+def _log001(node: Node) -> tuple[common.Problems, str]:
+    level, _finest, _unfiltered, source = _log_levels(node)
+    problems: common.Problems = []
+    name = node.unit.name if node.unit else "dcmqrscp"
+    if _rank(level) > _rank("INFO"):
+        problems.append((f"{name} runs dcmqrscp at {source} ({level.lower()} for {_LOGGER}): no association "
+                         "or refusal is logged (needs info)", None))
+    if node.unit and node.unit.get("StandardOutput").lower() == "null":
+        problems.append((f"{name} discards dcmqrscp's output (StandardOutput=null)", None))
+    return problems, f"{name} logs associations and refusals to the journal ({source})"
+
+
+def _log002(node: Node) -> tuple[common.Problems, str]:
+    level, finest, unfiltered, source = _log_levels(node)
+    name = node.unit.name if node.unit else "dcmqrscp"
+    problems: common.Problems = []
+    if _rank(finest) <= _rank("DEBUG"):
+        problems.append((f"{name} runs dcmqrscp at {source} ({finest.lower()}): PDU and dataset dumps write "
+                         "patient identifiers", None))
+    elif _rank(level) <= _rank("INFO") and unfiltered:
+        problems.append((f"{name} logs at info ({source}) and lets through the events that hold query "
+                         f"identifiers and SOP instance UIDs ({', '.join(unfiltered)})", None))
+    return problems, f"no identifier reaches the log ({source})"
+
+
+def logging(node: Node) -> dict[str, Any]:
+    """PACS-LOG-001 and -002 as judges (the audit runs them); dcmqrscp writes no log file itself."""
+    return {"001": lambda: _log001(node), "002": lambda: _log002(node), "files": []}
 
 
 def run(node: Node, audit: Audit) -> None:

@@ -6,12 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..findings import Finding, family, make_finding, severity_rank
+from ..findings import HOST_FAMILIES, Finding, family, make_finding, severity_rank
 from ..service import RULE as SERVICE_RULE
 from .host import Host, Unit
 
 # Every rule of the configuration audit, in report order (PACS-CFG-014 is pacs_service_state's).
-RULE_IDS: tuple[str, ...] = tuple(rule for rule in family("PACS-CFG") if rule != SERVICE_RULE)
+RULE_IDS: tuple[str, ...] = tuple(rule for prefix in HOST_FAMILIES for rule in family(prefix)
+                                  if rule != SERVICE_RULE)
 
 
 class Unreadable(Exception):

@@ -360,9 +360,61 @@ def cfg010(node: Node, config: Config) -> common.Problems:
             problems.append((config.show("WebDavUploadAllowed"), None))
     if not _true(config.get("HttpsVerifyPeers")):
         problems.append((config.show("HttpsVerifyPeers"), None))
-    if not _true(config.get("DeidentifyLogs")):
-        problems.append((f"{config.show('DeidentifyLogs')}: patient identifiers reach the logs", None))
     return problems
+
+
+# -- PACS-LOG-001, PACS-LOG-002 ----------------------------------------------------------------------
+# Orthanc's log options (read left to right; the last level of a category wins). At its default level
+# it logs refusals only ("Rejected association for remote AET ..."); --verbose-dicom (or --verbose)
+# adds every association ("Association Received from AET ... on IP ..."); --trace-dicom (or --trace)
+# adds DCMTK's dumps of each query, identifiers included whatever DeidentifyLogs says.
+_ASSOCIATIONS = ("--verbose", "--verbose-dicom", "--trace", "--trace-dicom")
+_TRACE = ("--trace", "--trace-dicom")
+
+
+def _log_options(argv: list[str]) -> tuple[list[str], list[str]]:
+    """The level options on Orthanc's command line, and where it writes its log instead of stderr."""
+    levels = [arg for arg in argv[1:] if arg in _ASSOCIATIONS]
+    files = [arg.split("=", 1)[1] for arg in argv[1:] if arg.startswith(("--logdir=", "--logfile=")) and "=" in arg]
+    return levels, files
+
+
+def _log001(node: Node) -> tuple[common.Problems, str]:
+    unit = node.unit
+    assert unit is not None
+    levels, files = _log_options(unit.argv)
+    problems: common.Problems = []
+    if not levels:
+        problems.append((f"{unit.name} runs Orthanc at its default log level: refusals are logged, accepted "
+                         "associations are not (needs --verbose-dicom)", None))
+    for where in files:
+        problems.append((f"{unit.name} writes Orthanc's log to {where}, not to the journal that is kept and "
+                         "forwarded", None))
+    if unit.get("StandardError").lower() in ("null", "inherit") and unit.get("StandardOutput").lower() == "null":
+        problems.append((f"{unit.name} discards Orthanc's output (StandardError/StandardOutput null)", None))
+    return problems, f"{unit.name} logs associations and refusals to the journal ({', '.join(levels)})"
+
+
+def _log002(node: Node) -> tuple[common.Problems, str]:
+    config: Config = node.need_config()
+    problems: common.Problems = []
+    if not _true(config.get("DeidentifyLogs")):
+        problems.append((f"{config.show('DeidentifyLogs')}: patient identifiers of queries reach the logs", None))
+    unit = node.unit
+    traced = [arg for arg in (unit.argv[1:] if unit else []) if arg in _TRACE]
+    if traced:
+        problems.append((f"{unit.name if unit else 'Orthanc'} runs with {', '.join(traced)}: DCMTK's dumps of each "
+                         "query write patient identifiers, whatever DeidentifyLogs says", None))
+    return problems, "DeidentifyLogs is true and no trace level is on"
+
+
+def logging(node: Node) -> dict[str, Any]:
+    """PACS-LOG-001 and -002 as judges (the audit runs them), and the log files Orthanc writes."""
+    _levels, files = _log_options(node.unit.argv if node.unit else [])
+    found = []
+    for where in files:
+        found += [f"{where}/{name}" for name in node.host.listdir(where)] if node.host.isdir(where) else [where]
+    return {"001": lambda: _log001(node), "002": lambda: _log002(node), "files": found}
 
 
 def cfg011(node: Node, config: Config) -> common.Problems:
@@ -429,7 +481,7 @@ def _rules(node: Node, config: Config) -> list[tuple[str, Callable[[], tuple[com
         ("PACS-CFG-007", lambda: (cfg007(node, config), "mutual DICOM TLS, TLS 1.2 or later")),
         ("PACS-CFG-008", lambda: (cfg008(node, config), "configuration not writable by the service, "
                                   "credentials and keys not readable by others")),
-        ("PACS-CFG-010", lambda: (cfg010(node, config), "WebDAV off, peers verified, logs de-identified")),
+        ("PACS-CFG-010", lambda: (cfg010(node, config), "WebDAV off, peers verified")),
         ("PACS-CFG-011", cfg011_or_skip),
         ("PACS-CFG-012", cfg012_or_skip),
     ]
