@@ -13,7 +13,8 @@ description:
   - Reads the PACS product's configuration the way the product does and reports the PACS-CFG-001 to
     PACS-CFG-013 and PACS-CFG-015 rules, and the audit trail's PACS-LOG-001 to PACS-LOG-005 (the
     product's log level and de-identification, log files' modes, the journal's persistence, rsyslog's
-    forwarding to the collectors over verified TLS), in the finding model of M(pacsguard.pacs.dicom_probe) (rule, severity, title, evidence,
+    forwarding to the collectors over verified TLS), in the finding model of
+    M(pacsguard.pacs.dicom_probe) (rule, severity, title, evidence,
     remediation, references), with a status for every rule in RV(checks).
   - "The product is found from systemd: the unit that runs it (C(orthanc.service), C(dcmqrscp.service),
     or any unit whose C(ExecStart) runs C(Orthanc) or C(dcmqrscp)), its command line (Orthanc's

@@ -214,7 +214,8 @@ policy:
     peers: {description: "Peers with defaults filled in (port, services, tls).", type: list, elements: dict}
     admin_sources: {description: Canonical networks., type: list, elements: str}
     log_collectors: {description: "The collectors, checked, with defaults filled in (port, ca,
-                                   client_certificate) and each one's queue name.", type: list, elements: dict}
+                                   client_certificate) and each one's queue name.", type: list,
+                     elements: dict}
     tls: {description: "pacs_tls normalised, with C(profile) (the BCP 195 suites); null without TLS.",
           type: dict}
     material_checked: {description: Whether the TLS files were read and checked., type: bool}

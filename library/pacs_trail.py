@@ -43,9 +43,10 @@ options:
 attributes:
   check_mode:
     support: full
-    details: In check mode nothing changed on the node, so no record is sent.
+    description: In check mode nothing changed on the node, so no record is sent.
   diff_mode:
     support: none
+    description: The record names the files changed; there is nothing to diff.
 """
 
 EXAMPLES = r"""
@@ -78,7 +79,10 @@ record:
   description: The RFC 5424 record sent, empty when nothing changed.
   returned: always
   type: str
-  sample: '<37>1 2026-12-04T12:00:00.000000+00:00 pacs1 pacsguard 4242 harden [pacsguard@32473 policy="3f2a" changes="1" changed="/etc/orthanc/pacsguard.json" user="ops"] hardening changed 1 managed file(s)'
+  sample: >-
+    <37>1 2026-12-04T12:00:00.000000+00:00 pacs1 pacsguard 4242 harden [pacsguard@32473
+    policy="3f2a" changes="1" changed="/etc/orthanc/pacsguard.json" user="ops"] hardening changed 1
+    managed file(s)
 sent_to:
   description: The socket the record went to, empty when none was sent.
   returned: always

@@ -70,7 +70,8 @@ def check_collector(index: int, entry: Any, tls: dict[str, Any] | None, report: 
         report.errors.append(f"{where}.name: {reason}")
     unknown = sorted(map(str, set(entry) - COLLECTOR_FIELDS))
     if unknown:
-        report.errors.append(f"{where}: unknown field(s) {', '.join(unknown)} (known: {', '.join(sorted(COLLECTOR_FIELDS))})")
+        report.errors.append(f"{where}: unknown field(s) {', '.join(unknown)} "
+                             f"(known: {', '.join(sorted(COLLECTOR_FIELDS))})")
     address, reason = canonical_address(entry.get("address"))
     if address is None:
         report.errors.append(f"{where}.address: {reason}")
@@ -82,7 +83,8 @@ def check_collector(index: int, entry: Any, tls: dict[str, Any] | None, report: 
         report.errors.append(f"{where}.server_name: {reason}")
     ca = entry.get("ca", (tls or {}).get("ca"))
     if ca is None:
-        report.errors.append(f"{where}.ca: no CA to verify the collector's certificate (give ca, or pacs_tls.ca)")
+        report.errors.append(f"{where}.ca: no CA to verify the collector's certificate "
+                             "(give ca, or pacs_tls.ca)")
     elif "ca" in entry:
         _check_ca(where, ca, read, report)
     client = entry.get("client_certificate", tls is not None)
@@ -109,9 +111,11 @@ def check_collectors(collectors: Any, tls: dict[str, Any] | None, report: Policy
     result = [entry for entry in checked if entry]
     seen: dict[Any, str] = {}
     for entry in result:
-        for key, what in (((entry["name"].lower(),), "name"), ((entry["address"], entry["port"]), "address and port")):
+        keys = (((entry["name"].lower(),), "name"), ((entry["address"], entry["port"]), "address and port"))
+        for key, what in keys:
             if key in seen:
-                report.errors.append(f"pacs_log_collectors: duplicate {what} ({seen[key]!r} and {entry['name']!r})")
+                report.errors.append(f"pacs_log_collectors: duplicate {what} "
+                                     f"({seen[key]!r} and {entry['name']!r})")
             seen.setdefault(key, entry["name"])
     return result
 
@@ -127,7 +131,8 @@ def plan(collectors: list[dict[str, Any]], tls: dict[str, Any] | None) -> dict[s
         cas[ca_name] = entry["ca"]
         planned.append({**entry, "ca_file": f"{MATERIAL_DIR}/{ca_name}"})
     client = any(entry["client_certificate"] for entry in collectors)
-    return {"collectors": planned, "ca_files": [{"name": name, "src": src} for name, src in sorted(cas.items())],
+    return {"collectors": planned,
+            "ca_files": [{"name": name, "src": src} for name, src in sorted(cas.items())],
             # the node's pacs_tls certificate and key (controller paths), sent to the collectors
             "client": {"certificate": tls["certificate"], "private_key": tls["private_key"],
                        "certificate_file": f"{MATERIAL_DIR}/node.crt", "key_file": f"{MATERIAL_DIR}/node.key"}
@@ -137,7 +142,8 @@ def plan(collectors: list[dict[str, Any]], tls: dict[str, Any] | None) -> dict[s
 
 
 # -- systemd-journald -----------------------------------------------------------------------------
-_SPAN_UNITS = {"us": 1e-6, "usec": 1e-6, "ms": 1e-3, "msec": 1e-3, "s": 1, "sec": 1, "second": 1, "seconds": 1,
+_SPAN_UNITS = {"us": 1e-6, "usec": 1e-6, "ms": 1e-3, "msec": 1e-3, "s": 1, "sec": 1, "second": 1,
+               "seconds": 1,
                "m": 60, "min": 60, "minute": 60, "minutes": 60, "h": 3600, "hr": 3600, "hour": 3600,
                "hours": 3600, "d": 86400, "day": 86400, "days": 86400, "w": 604800, "week": 604800,
                "weeks": 604800, "M": 2629800, "month": 2629800, "months": 2629800, "y": 31557600,
@@ -167,7 +173,9 @@ def journald_settings(host: Any) -> tuple[dict[str, tuple[str, str]], list[str]]
     the drop-ins of /usr/lib, /run and /etc in file-name order (a name in /etc hides the same name
     elsewhere); and the files that could not be read."""
     dropins: dict[str, str] = {}
-    for folder in ("/usr/lib/systemd/journald.conf.d", "/run/systemd/journald.conf.d", "/etc/systemd/journald.conf.d"):
+    folders = ("/usr/lib/systemd/journald.conf.d", "/run/systemd/journald.conf.d",
+               "/etc/systemd/journald.conf.d")
+    for folder in folders:
         for name in host.listdir(folder):
             if name.endswith(".conf"):
                 dropins[name] = f"{folder}/{name}"
@@ -265,6 +273,7 @@ def policy_digest(policy: Any) -> str:
 def trail_fields(policy: Any, changed: list[str], user: str, limit: int = 20) -> dict[str, str]:
     """The structured data of one record: the policy's digest, the files changed (at most ``limit``
     named, then a count), how many, and who ran it."""
-    named = ", ".join(changed[:limit]) + (f", and {len(changed) - limit} more" if len(changed) > limit else "")
+    more = f", and {len(changed) - limit} more" if len(changed) > limit else ""
+    named = ", ".join(changed[:limit]) + more
     return {"policy": policy_digest(policy), "changes": str(len(changed)), "changed": named,
             "user": user or "unknown"}

@@ -14,7 +14,8 @@ from typing import Any
 
 MAIN = "/etc/rsyslog.conf"
 # Values pacsguard writes into rsyslog's language: one plain token inside double quotes.
-_NAME = re.compile(r"(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_NAME = re.compile(rf"(\*\.)?{_LABEL}(\.{_LABEL})*")
 _STATEMENT = re.compile(r"\b(action|global|include|module|input)\s*\(", re.IGNORECASE)
 _PARAM = re.compile(r'\s*([A-Za-z][A-Za-z0-9_.]*)\s*=\s*("(?:[^"\\]|\\.)*"|\[[^\]]*\]|[^\s,)]+)\s*,?')
 _LEGACY_FORWARD = re.compile(r"^\s*[^\s$#][^\s]*\s+(@@?)(\([^)]*\))?(\[[^\]]+\]|[^\s:;]+)(?::(\d+))?")
@@ -96,7 +97,8 @@ class Config:
 
     def forwards(self) -> list[Statement]:
         """The omfwd actions: each sends the messages it sees to another host."""
-        return [s for s in self.statements if s.kind == "action" and s.params.get("type", "").lower() == "omfwd"]
+        return [statement for statement in self.statements
+                if statement.kind == "action" and statement.params.get("type", "").lower() == "omfwd"]
 
     def global_param(self, name: str) -> str:
         """A ``global(...)`` parameter (the last one set wins), '' when none sets it."""
@@ -122,7 +124,8 @@ def parse_statements(text: str, path: str) -> tuple[list[Statement], list[str]]:
                 break
             found = _PARAM.match(clean, index)
             if not found:
-                errors.append(f"{path}:{line}: {match.group(1)}() is not readable from {clean[start:start + 40]!r}")
+                errors.append(f"{path}:{line}: {match.group(1)}() is not readable from "
+                              f"{clean[start:start + 40]!r}")
                 break
             params[found.group(1).lower()] = _unquote(found.group(2))
             index = found.end()
@@ -170,7 +173,8 @@ def read(host: Any, main: str = MAIN) -> Config:
         config.statements += statements
         config.errors += errors
         config.legacy_forwards += forwards
-        patterns = legacy_includes + [s.params["file"] for s in statements if s.kind == "include" and "file" in s.params]
+        patterns = legacy_includes + [statement.params["file"] for statement in statements
+                                      if statement.kind == "include" and "file" in statement.params]
         for pattern in patterns:
             pending += host.glob(pattern) if any(c in pattern for c in "*?[") else [pattern]
     return config
@@ -188,7 +192,8 @@ def tls_problems(action: Statement, config: Config) -> list[str]:
     if driver not in DRIVERS:
         return [f"stream driver {driver} (plaintext)"]
     if params.get("streamdrivermode", "0") != "1":
-        return [f"StreamDriverMode {params.get('streamdrivermode', '0 (default)')} (plaintext: TLS is mode 1)"]
+        return [f"StreamDriverMode {params.get('streamdrivermode', '0 (default)')} (plaintext: TLS is "
+                "mode 1)"]
     auth = params.get("streamdriverauthmode", "anon").lower()
     if auth not in VERIFYING_AUTH_MODES:
         problems.append(f"StreamDriverAuthMode {auth}: the collector's certificate is not checked against a "
@@ -205,7 +210,8 @@ def queue_problems(action: Statement) -> list[str]:
     params = action.params
     problems = []
     if params.get("queue.type", "direct").lower() not in DISK_QUEUES or not params.get("queue.filename"):
-        problems.append(f"queue {params.get('queue.type', 'Direct')} without queue.filename (not disk-assisted: "
+        problems.append(f"queue {params.get('queue.type', 'Direct')} without queue.filename (not "
+                        "disk-assisted: "
                         "an outage of the collector loses messages)")
     if params.get("action.resumeretrycount", "0") != "-1":
         problems.append(f"action.resumeRetryCount {params.get('action.resumeretrycount', '0')} (gives up "

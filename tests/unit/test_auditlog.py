@@ -46,7 +46,8 @@ def test_each_bad_field_is_one_error_naming_collector_and_field(entry, message):
 
 def test_without_pacs_tls_a_ca_must_be_given_and_no_client_certificate_is_sent():
     _checked, errors = check([GOOD], tls=None)
-    assert errors == ["pacs_log_collectors[0] (soc-1).ca: no CA to verify the collector's certificate (give ca, or pacs_tls.ca)"]
+    assert errors == ["pacs_log_collectors[0] (soc-1).ca: no CA to verify the collector's certificate "
+                      "(give ca, or pacs_tls.ca)"]
     [collector], errors = check([{**GOOD, "ca": "/ctl/soc.pem"}], tls=None)
     assert errors == [] and collector["client_certificate"] is False
     assert auditlog.plan([collector], None)["client"] is None
@@ -87,7 +88,8 @@ def test_the_record_is_rfc_5424_with_its_structured_data_escaped():
     fields = auditlog.trail_fields({"peers": []}, ["/etc/a", "/etc/b"], 'ops"]\\x')
     record = auditlog.trail_message("pacs-1", fields, "hardening changed 2 managed file(s)",
                                     now=datetime.datetime(2026, 12, 4, tzinfo=datetime.timezone.utc), pid=7)
-    assert record.startswith("<37>1 2026-12-04T00:00:00.000000+00:00 pacs-1 pacsguard 7 harden [pacsguard@32473 ")
+    assert record.startswith("<37>1 2026-12-04T00:00:00.000000+00:00 pacs-1 pacsguard 7 harden "
+                             "[pacsguard@32473 ")
     assert 'changes="2" changed="/etc/a, /etc/b" user="ops\\"\\]\\\\x"]' in record
     assert fields["policy"] == auditlog.policy_digest({"peers": []}) and len(fields["policy"]) == 16
 

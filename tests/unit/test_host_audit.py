@@ -88,7 +88,8 @@ def harden_log(root: Path, collectors=COLLECTORS) -> None:
     TLS driver, the forwarding to each collector, the journal's drop-in, the material it names."""
     from pacsguard import auditlog
 
-    plan = auditlog.plan(collectors, {"certificate": "/ctl/node.crt", "private_key": "/ctl/node.key", "ca": "/ctl/ca.pem"})
+    tls = {"certificate": "/ctl/node.crt", "private_key": "/ctl/node.key", "ca": "/ctl/ca.pem"}
+    plan = auditlog.plan(collectors, tls)
     role = {"pacs_log_plan": plan, "pacs_log_queue_max_disk": "1g", "pacs_log_resume_interval": 30}
     status = root / "var/lib/dpkg/status"
     status.write_text(status.read_text() + "".join(
@@ -100,7 +101,8 @@ def harden_log(root: Path, collectors=COLLECTORS) -> None:
     (root / "var/spool/rsyslog").mkdir(parents=True, exist_ok=True)
     os.chmod(root / "var/spool/rsyslog", 0o700)
     for name in ("59-pacsguard-trail.conf", "60-pacsguard.conf"):
-        write(root, f"/etc/rsyslog.d/{name}", render_role_template("pacs_log", f"etc/rsyslog.d/{name}.j2", **role))
+        text = render_role_template("pacs_log", f"etc/rsyslog.d/{name}.j2", **role)
+        write(root, f"/etc/rsyslog.d/{name}", text)
     write(root, auditlog.JOURNALD_DROPIN,
           render_role_template("pacs_log", "etc/systemd/journald.conf.d/60-pacsguard.conf.j2", **role))
     for entry in plan["collectors"]:
@@ -928,13 +930,15 @@ def test_orthanc_trace_options_write_identifiers_and_a_log_dir_is_not_the_journa
     root = debian_orthanc(tmp_path)
     harden_orthanc(root)
     dropin = root / "etc/systemd/system/orthanc.service.d/pacsguard-log.conf"
-    dropin.write_text(dropin.read_text().replace("--verbose-dicom", "--trace-dicom --logdir=/var/log/orthanc"))
+    dropin.write_text(dropin.read_text().replace("--verbose-dicom", "--trace-dicom "
+                                                                    "--logdir=/var/log/orthanc"))
     (root / "var/log/orthanc").mkdir(parents=True)
     write(root, "/var/log/orthanc/Orthanc.log", "", mode=0o644)
     result = run(root, peers=PEERS, log_collectors=COLLECTORS)
     assert {"PACS-LOG-001", "PACS-LOG-002", "PACS-LOG-003"} <= set(failed(result))
     assert "--trace-dicom" in result["checks"]["PACS-LOG-002"]["detail"]
-    assert "/var/log/orthanc/Orthanc.log is readable by every local user" in result["checks"]["PACS-LOG-003"]["detail"]
+    detail = result["checks"]["PACS-LOG-003"]["detail"]
+    assert "/var/log/orthanc/Orthanc.log is readable by every local user" in detail
 
 
 @pytest.mark.parametrize(

@@ -207,7 +207,8 @@ def cfg012(node: Node) -> tuple[common.Problems, list[str]]:
 # Instance UID; at debug, whole PDU and dataset dumps. A log configuration (--log-config) at info with
 # filters that drop the events holding those dumps keeps the associations and nothing else.
 _LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF")
-_LEVEL_OPTIONS = {"-v": "INFO", "--verbose": "INFO", "-d": "DEBUG", "--debug": "DEBUG", "-q": "WARN", "--quiet": "WARN"}
+_LEVEL_OPTIONS = {"-v": "INFO", "--verbose": "INFO", "-d": "DEBUG", "--debug": "DEBUG",
+                  "-q": "WARN", "--quiet": "WARN"}
 # The oflog events that carry identifiers at info level: each is dropped by a filter of every appender.
 IDENTIFIER_EVENTS = ("Identifiers", "SOP Instance UID")
 _LOGGER = "dcmtk.dcmqrdb"  # the logger of dcmqrscp's association and query messages
@@ -234,7 +235,8 @@ def read_log_config(text: str) -> tuple[dict[str, str], list[str]]:
         if key == "log4cplus.rootLogger" or key.startswith("log4cplus.logger."):
             name = "" if key == "log4cplus.rootLogger" else key[len("log4cplus.logger."):]
             levels[name] = value.split(",")[0].strip().upper()
-    appenders = [key.split(".")[2] for key in props if key.count(".") == 2 and key.startswith("log4cplus.appender.")]
+    appenders = [key.split(".")[2] for key in props
+                 if key.count(".") == 2 and key.startswith("log4cplus.appender.")]
     unfiltered = []
     for appender in appenders:
         prefix = f"log4cplus.appender.{appender}.filters."
@@ -271,12 +273,14 @@ def _log_levels(node: Node) -> tuple[str, str, list[str], str]:
         try:
             levels, unfiltered = read_log_config(node.host.read(config))
         except OSError as exc:
-            raise Unreadable(f"cannot read dcmqrscp's log configuration {config}: {exc.strerror or exc}") from exc
+            reason = exc.strerror or exc
+            raise Unreadable(f"cannot read dcmqrscp's log configuration {config}: {reason}") from exc
         finest = min(levels.values(), key=_rank) if levels else "DEBUG"
         return _effective(levels, _LOGGER), finest, unfiltered, f"--log-config {config}"
     level = _option(argv, ("-ll", "--log-level")).upper() or next(
         (_LEVEL_OPTIONS[arg] for arg in reversed(argv[1:]) if arg in _LEVEL_OPTIONS), "WARN")
-    return level, level, [f"(no log configuration): {event}" for event in IDENTIFIER_EVENTS], f"level {level.lower()}"
+    unfiltered = [f"(no log configuration): {event}" for event in IDENTIFIER_EVENTS]
+    return level, level, unfiltered, f"level {level.lower()}"
 
 
 def _log001(node: Node) -> tuple[common.Problems, str]:

@@ -30,20 +30,23 @@ def log003(node: Node, product_files: list[str]) -> common.Problems:
             problems.append((f"{path} is readable by every local user (mode {mode_text(info)})", None))
     queue = node.host.stat(QUEUE_DIR)
     if queue is not None and queue.st_mode & (stat.S_IROTH | stat.S_IXOTH):
-        problems.append((f"{QUEUE_DIR} (rsyslog's queue) is open to every local user (mode {mode_text(queue)})", None))
+        problems.append((f"{QUEUE_DIR} (rsyslog's queue) is open to every local user (mode "
+                         f"{mode_text(queue)})", None))
     return problems
 
 
 def log004(host: Host) -> tuple[common.Problems, str]:
     """The journal is kept on disk, for at least MIN_RETENTION_DAYS when a retention is set."""
     settings, unreadable = journald_settings(host)
-    problems: common.Problems = [(f"{text} (journald's settings not all read)", "error") for text in unreadable]
+    problems: common.Problems = [(f"{text} (journald's settings not all read)", "error")
+                                 for text in unreadable]
     storage, where = settings.get("Storage", ("auto", "journald's default"))
     storage = storage.lower()
     if storage in ("volatile", "none"):
         problems.append((f"Storage={storage} ({where}): the journal is lost at every reboot", None))
     elif storage == "auto" and not host.isdir("/var/log/journal"):
-        problems.append((f"Storage=auto ({where}) and no /var/log/journal: the journal stays in memory", None))
+        problems.append((f"Storage=auto ({where}) and no /var/log/journal: the journal stays in memory",
+                         None))
     elif storage not in ("auto", "persistent"):
         problems.append((f"Storage={storage} ({where}) is not a value journald knows", "error"))
     retention, where = settings.get("MaxRetentionSec", ("0", ""))
@@ -53,13 +56,15 @@ def log004(host: Host) -> tuple[common.Problems, str]:
         problems.append((f"MaxRetentionSec ({where}): {exc}", "error"))
     else:
         if 0 < seconds < MIN_RETENTION_DAYS * 86400:
-            problems.append((f"MaxRetentionSec={retention} ({where}) deletes entries before {MIN_RETENTION_DAYS} days", None))
+            problems.append((f"MaxRetentionSec={retention} ({where}) deletes entries before "
+                             f"{MIN_RETENTION_DAYS} days", None))
     return problems, f"the journal is kept on disk (Storage={storage})"
 
 
 def _judge_forward(action: rsyslog.Statement, config: rsyslog.Config, host: Host) -> list[str]:
     problems = rsyslog.tls_problems(action, config) + rsyslog.queue_problems(action)
-    driver = (action.params.get("streamdriver") or config.global_param("defaultnetstreamdriver") or "").lower()
+    driver = action.params.get("streamdriver") or config.global_param("defaultnetstreamdriver") or ""
+    driver = driver.lower()
     package = rsyslog.DRIVERS.get(driver)
     if package and not host.package_version(package):
         problems.append(f"the {driver} driver's package {package} is not installed")
@@ -76,7 +81,8 @@ def log005(host: Host, collectors: list[dict[str, Any]] | None) -> tuple[common.
         return [(f"rsyslog is not installed ({rsyslog.MAIN} missing): nothing forwards the logs off the host",
                  None if collectors else "medium")], ""
     config = rsyslog.read(host)
-    problems: common.Problems = [(f"rsyslog's configuration not all read: {text}", "error") for text in config.errors]
+    problems: common.Problems = [(f"rsyslog's configuration not all read: {text}", "error")
+                                 for text in config.errors]
     if not host.enabled("rsyslog.service"):
         problems.append(("rsyslog.service is not enabled: nothing forwards the logs after a reboot", None))
     judged: dict[tuple[str, str], list[str]] = {}
@@ -88,7 +94,8 @@ def log005(host: Host, collectors: list[dict[str, Any]] | None) -> tuple[common.
             problems.append((f"{action.path}:{action.line} forwards to {target[0]}:{target[1]} in plaintext "
                              f"({'; '.join(found)})", "high"))
     for target, path, line in config.legacy_forwards:
-        problems.append((f"{path}:{line} forwards to {target} in rsyslog's legacy syntax, which sends plaintext "
+        problems.append((f"{path}:{line} forwards to {target} in rsyslog's legacy syntax, which sends "
+                         "plaintext "
                          "unless set up otherwise: not counted as TLS", "high"))
     good = sorted(f"{host_}:{port}" for (host_, port), found in judged.items() if not found)
     if collectors:
@@ -117,7 +124,8 @@ def run(node: Node, audit: Audit, collectors: list[dict[str, Any]] | None, produ
         product_files = judged["files"]
         audit.judge("PACS-LOG-001", judged["001"])
         audit.judge("PACS-LOG-002", judged["002"])
-    audit.record("PACS-LOG-003", log003(node, product_files), "log files and rsyslog's queue are not readable by others")
+    audit.record("PACS-LOG-003", log003(node, product_files), "log files and rsyslog's queue are not "
+                                                              "readable by others")
     problems, ok = log004(node.host)
     audit.record("PACS-LOG-004", problems, ok)
     problems, ok = log005(node.host, collectors)

@@ -375,13 +375,14 @@ _TRACE = ("--trace", "--trace-dicom")
 def _log_options(argv: list[str]) -> tuple[list[str], list[str]]:
     """The level options on Orthanc's command line, and where it writes its log instead of stderr."""
     levels = [arg for arg in argv[1:] if arg in _ASSOCIATIONS]
-    files = [arg.split("=", 1)[1] for arg in argv[1:] if arg.startswith(("--logdir=", "--logfile=")) and "=" in arg]
+    files = [arg.split("=", 1)[1] for arg in argv[1:] if arg.startswith(("--logdir=", "--logfile="))]
     return levels, files
 
 
 def _log001(node: Node) -> tuple[common.Problems, str]:
     unit = node.unit
-    assert unit is not None
+    if unit is None:
+        raise Skipped("no systemd unit runs Orthanc on this host")
     levels, files = _log_options(unit.argv)
     problems: common.Problems = []
     if not levels:
@@ -390,7 +391,8 @@ def _log001(node: Node) -> tuple[common.Problems, str]:
     for where in files:
         problems.append((f"{unit.name} writes Orthanc's log to {where}, not to the journal that is kept and "
                          "forwarded", None))
-    if unit.get("StandardError").lower() in ("null", "inherit") and unit.get("StandardOutput").lower() == "null":
+    stderr, stdout = unit.get("StandardError").lower(), unit.get("StandardOutput").lower()
+    if stderr in ("null", "inherit") and stdout == "null":
         problems.append((f"{unit.name} discards Orthanc's output (StandardError/StandardOutput null)", None))
     return problems, f"{unit.name} logs associations and refusals to the journal ({', '.join(levels)})"
 
@@ -399,11 +401,13 @@ def _log002(node: Node) -> tuple[common.Problems, str]:
     config: Config = node.need_config()
     problems: common.Problems = []
     if not _true(config.get("DeidentifyLogs")):
-        problems.append((f"{config.show('DeidentifyLogs')}: patient identifiers of queries reach the logs", None))
+        shown = config.show("DeidentifyLogs")
+        problems.append((f"{shown}: patient identifiers of queries reach the logs", None))
     unit = node.unit
     traced = [arg for arg in (unit.argv[1:] if unit else []) if arg in _TRACE]
     if traced:
-        problems.append((f"{unit.name if unit else 'Orthanc'} runs with {', '.join(traced)}: DCMTK's dumps of each "
+        problems.append((f"{unit.name if unit else 'Orthanc'} runs with {', '.join(traced)}: DCMTK's "
+                         "dumps of each "
                          "query write patient identifiers, whatever DeidentifyLogs says", None))
     return problems, "DeidentifyLogs is true and no trace level is on"
 
@@ -413,7 +417,8 @@ def logging(node: Node) -> dict[str, Any]:
     _levels, files = _log_options(node.unit.argv if node.unit else [])
     found = []
     for where in files:
-        found += [f"{where}/{name}" for name in node.host.listdir(where)] if node.host.isdir(where) else [where]
+        names = node.host.listdir(where) if node.host.isdir(where) else None
+        found += [f"{where}/{name}" for name in names] if names is not None else [where]
     return {"001": lambda: _log001(node), "002": lambda: _log002(node), "files": found}
 
 
