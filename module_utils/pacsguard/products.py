@@ -89,7 +89,7 @@ REGISTRY: dict[str, Product] = {product.name: product for product in (
         default_config="/etc/dcmtk/dcmqrscp.cfg", user_setting="UserName", config_language="dcmqrscp.cfg",
         host_services=(
             ("dcmqrscp", ("/etc/dcmtk/dcmqrscp.cfg", "/etc/pacsguard/dcmqrscp-openssl.cnf",
-                          "/etc/pacsguard/dcmqrscp-log.cfg")),
+                          "/etc/dcmtk/dcmqrscp-log.cfg")),
             ("pacsguard-tls-front", ("/etc/pacsguard/tls-front.conf", "/etc/pacsguard/tls")),
         ),
     ),

@@ -656,12 +656,12 @@ def harden_dcmqrscp(root: Path, peers=PEERS, native: bool = False) -> None:
             pacs_dcmqrscp_storage_root="/var/lib/dcmtk/db",
             pacs_dcmqrscp_native_tls=native,
             pacs_dcmqrscp_openssl_conf="/etc/pacsguard/dcmqrscp-openssl.cnf",
-            pacs_dcmqrscp_log_config="/etc/pacsguard/dcmqrscp-log.cfg",
+            pacs_dcmqrscp_log_config="/etc/dcmtk/dcmqrscp-log.cfg",
             **tls_files,
         ),
     )
-    write(root, "/etc/pacsguard/dcmqrscp-log.cfg",
-          render_role_template("pacs_dcmqrscp", "etc/pacsguard/dcmqrscp-log.cfg.j2"))
+    write(root, "/etc/dcmtk/dcmqrscp-log.cfg",
+          render_role_template("pacs_dcmqrscp", "etc/dcmtk/dcmqrscp-log.cfg.j2"))
     harden_log(root)
     cert, _key = certificate(root, "node")
     if native:
@@ -953,7 +953,7 @@ def test_orthanc_trace_options_write_identifiers_and_a_log_dir_is_not_the_journa
 def test_dcmqrscp_log_configuration_weakened_is_named(tmp_path, edit, evidence):
     root = site_dcmqrscp(tmp_path)
     harden_dcmqrscp(root)
-    path = root / "etc/pacsguard/dcmqrscp-log.cfg"
+    path = root / "etc/dcmtk/dcmqrscp-log.cfg"
     assert edit[0] in path.read_text()
     path.write_text(path.read_text().replace(*edit))
     result = run(root, peers=PEERS, log_collectors=COLLECTORS)
