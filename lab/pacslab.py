@@ -94,7 +94,9 @@ class Server:
 def make_pki(folder: Path, client_names: tuple[str, ...] = ("CT01",)) -> dict[str, str]:
     """A site CA, a server certificate for 127.0.0.1 and one client certificate per name.
 
-    Also a second, untrusted CA with its own client, to prove a server refuses it.
+    Also a second, untrusted CA with its own client, to prove a server refuses it, and a log
+    collector's certificate (collector.lab). The server certificate also names pacs.lab, the name a
+    collector admits the nodes by.
     """
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -114,7 +116,8 @@ def make_pki(folder: Path, client_names: tuple[str, ...] = ("CT01",)) -> dict[st
         pem_key.chmod(0o600)
         paths[f"{name}_cert"], paths[f"{name}_key"] = str(crt), str(pem_key)
 
-    def issue(cn: str, issuer: tuple[Any, Any] | None, ca: bool = False, server: bool = False):
+    def issue(cn: str, issuer: tuple[Any, Any] | None, ca: bool = False, server: bool = False,
+              names: tuple[str, ...] = ("localhost",)):
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "pacsguard lab"),
                              x509.NameAttribute(NameOID.COMMON_NAME, cn)])
@@ -129,7 +132,7 @@ def make_pki(folder: Path, client_names: tuple[str, ...] = ("CT01",)) -> dict[st
                    .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
         if server:
             builder = builder.add_extension(x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                [*map(x509.DNSName, names), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
                 critical=False)
         if not ca:
             usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
@@ -138,7 +141,8 @@ def make_pki(folder: Path, client_names: tuple[str, ...] = ("CT01",)) -> dict[st
 
     ca = issue("pacsguard lab CA", None, ca=True)
     write("ca", *ca)
-    write("server", *issue("pacs.lab", ca, server=True))
+    write("server", *issue("pacs.lab", ca, server=True, names=("localhost", "pacs.lab")))
+    write("collector", *issue("collector.lab", ca, server=True, names=("collector.lab",)))
     for name in client_names:
         write(f"client_{name.lower()}", *issue(name, ca))
     rogue_ca = issue("rogue CA", None, ca=True)
