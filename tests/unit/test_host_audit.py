@@ -948,6 +948,7 @@ def test_orthanc_trace_options_write_identifiers_and_a_log_dir_is_not_the_journa
         (("log4cplus.rootLogger = INFO", "log4cplus.rootLogger = DEBUG"), "dataset dumps"),
         (("StringToMatch = SOP Instance UID", "StringToMatch = nothing"), "journal: SOP Instance UID"),
         (("AcceptOnMatch = false", "AcceptOnMatch = true"), "journal: Identifiers"),
+        (("ImmediateFlush = true", "ImmediateFlush = false"), "without ImmediateFlush"),
     ],
 )
 def test_dcmqrscp_log_configuration_weakened_is_named(tmp_path, edit, evidence):
@@ -994,3 +995,14 @@ def test_a_world_readable_queue_directory_is_named(tmp_path):
     os.chmod(root / "var/spool/rsyslog", 0o755)
     result = run(root, peers=PEERS, log_collectors=COLLECTORS)
     assert "rsyslog's queue" in result["checks"]["PACS-LOG-003"]["detail"]
+
+
+def test_a_log_configuration_the_service_user_cannot_read_is_named(tmp_path):
+    """dcmqrscp stops at start when its user cannot open --log-config (seen on Debian 12)."""
+    root = site_dcmqrscp(tmp_path)
+    harden_dcmqrscp(root)
+    result = run(root, peers=PEERS, log_collectors=COLLECTORS)
+    assert result["checks"]["PACS-LOG-001"]["status"] == "pass"
+    os.chmod(root / "etc/dcmtk/dcmqrscp-log.cfg", 0o600)
+    result = run(root, peers=PEERS, log_collectors=COLLECTORS)
+    assert "who cannot read its log configuration" in result["checks"]["PACS-LOG-001"]["detail"]

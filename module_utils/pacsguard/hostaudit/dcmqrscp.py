@@ -221,9 +221,11 @@ def _option(argv: list[str], names: tuple[str, ...]) -> str:
     return ""
 
 
-def read_log_config(text: str) -> tuple[dict[str, str], list[str]]:
-    """An oflog (log4cplus) property file: the effective level per logger ('' for the root logger)
-    and what its appenders do not filter out of IDENTIFIER_EVENTS ('APPENDER: EVENT')."""
+def read_log_config(text: str) -> tuple[dict[str, str], list[str], list[str]]:
+    """An oflog (log4cplus) property file: the effective level per logger ('' for the root logger),
+    what its appenders do not filter out of IDENTIFIER_EVENTS ('APPENDER: EVENT'), and its console
+    appenders that buffer (no ImmediateFlush: what dcmqrscp's main process logs, its refusals among
+    it, stays in the buffer while it runs and is lost when it stops; seen on DCMTK 3.6.7 and 3.6.9)."""
     props: dict[str, str] = {}
     for raw in text.splitlines():
         line = raw.strip()
@@ -248,7 +250,10 @@ def read_log_config(text: str) -> tuple[dict[str, str], list[str]]:
                     and props.get(f"{base}.AcceptOnMatch", "true").lower() == "false"):
                 denied.add(props.get(f"{base}.StringToMatch", ""))
         unfiltered += [f"{appender}: {event}" for event in IDENTIFIER_EVENTS if event not in denied]
-    return levels, unfiltered
+    buffered = [appender for appender in appenders
+                if props[f"log4cplus.appender.{appender}"].endswith("ConsoleAppender")
+                and props.get(f"log4cplus.appender.{appender}.ImmediateFlush", "false").lower() != "true"]
+    return levels, unfiltered, buffered
 
 
 def _effective(levels: dict[str, str], logger: str) -> str:
@@ -264,29 +269,37 @@ def _rank(level: str) -> int:
     return _LEVELS.index(level) if level in _LEVELS else len(_LEVELS)
 
 
-def _log_levels(node: Node) -> tuple[str, str, list[str], str]:
+def _log_levels(node: Node) -> tuple[str, str, list[str], str, list[str]]:
     """dcmqrscp's level for its association messages, its most verbose level, the identifier events
-    its appenders let through ([] without a log configuration), and what sets them."""
+    its appenders let through, what sets them, and the appenders that buffer."""
     argv = node.unit.argv if node.unit else []
     config = _option(argv, ("-lc", "--log-config"))
     if config:
         try:
-            levels, unfiltered = read_log_config(node.host.read(config))
+            levels, unfiltered, buffered = read_log_config(node.host.read(config))
         except OSError as exc:
             reason = exc.strerror or exc
             raise Unreadable(f"cannot read dcmqrscp's log configuration {config}: {reason}") from exc
         finest = min(levels.values(), key=_rank) if levels else "DEBUG"
-        return _effective(levels, _LOGGER), finest, unfiltered, f"--log-config {config}"
+        return _effective(levels, _LOGGER), finest, unfiltered, f"--log-config {config}", buffered
     level = _option(argv, ("-ll", "--log-level")).upper() or next(
         (_LEVEL_OPTIONS[arg] for arg in reversed(argv[1:]) if arg in _LEVEL_OPTIONS), "WARN")
     unfiltered = [f"(no log configuration): {event}" for event in IDENTIFIER_EVENTS]
-    return level, level, unfiltered, f"level {level.lower()}"
+    return level, level, unfiltered, f"level {level.lower()}", []
 
 
 def _log001(node: Node) -> tuple[common.Problems, str]:
-    level, _finest, _unfiltered, source = _log_levels(node)
+    level, _finest, _unfiltered, source, buffered = _log_levels(node)
     problems: common.Problems = []
+    if buffered:
+        problems.append((f"{source}: console appender(s) {', '.join(buffered)} without ImmediateFlush: the "
+                         "refusals dcmqrscp's main process logs stay in its buffer and are lost when it "
+                         "stops", None))
     name = node.unit.name if node.unit else "dcmqrscp"
+    config = _option(node.unit.argv if node.unit else [], ("-lc", "--log-config"))
+    if config and node.user != "root" and not node.host.readable_by(config, node.user, node.group):
+        problems.append((f"{name} runs as {node.user}, who cannot read its log configuration {config}: "
+                         "dcmqrscp stops at start", None))
     if _rank(level) > _rank("INFO"):
         problems.append((f"{name} runs dcmqrscp at {source} ({level.lower()} for {_LOGGER}): no association "
                          "or refusal is logged (needs info)", None))
@@ -296,7 +309,7 @@ def _log001(node: Node) -> tuple[common.Problems, str]:
 
 
 def _log002(node: Node) -> tuple[common.Problems, str]:
-    level, finest, unfiltered, source = _log_levels(node)
+    level, finest, unfiltered, source, _buffered = _log_levels(node)
     name = node.unit.name if node.unit else "dcmqrscp"
     problems: common.Problems = []
     if _rank(finest) <= _rank("DEBUG"):

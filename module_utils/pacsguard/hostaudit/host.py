@@ -328,6 +328,19 @@ class Host:
 
     def writable_by(self, host_path: str, user: str, group: str = "") -> bool:
         """Whether ``user`` (with ``group`` as its service group) may write the file by its mode."""
+        return self._may(host_path, user, group, (stat.S_IWUSR, stat.S_IWGRP, stat.S_IWOTH))
+
+    def readable_by(self, host_path: str, user: str, group: str = "") -> bool:
+        """Whether ``user`` (with ``group``) may read the file by its mode and every directory above it
+        lets the user through."""
+        parts = host_path.rstrip("/").split("/")[1:-1]
+        folders = ["/" + "/".join(parts[:count]) for count in range(1, len(parts) + 1)]
+        through = (stat.S_IXUSR, stat.S_IXGRP, stat.S_IXOTH)
+        return all(self._may(folder, user, group, through) for folder in folders) and \
+            self._may(host_path, user, group, (stat.S_IRUSR, stat.S_IRGRP, stat.S_IROTH))
+
+    def _may(self, host_path: str, user: str, group: str, bits: tuple[int, int, int]) -> bool:
+        """Whether the mode gives ``user`` (with ``group``) one of the owner, group, other ``bits``."""
         info = self.stat(host_path)
         if info is None:
             return False
@@ -338,9 +351,9 @@ class Host:
         gids = self.group_ids(user) | ({service_group} if service_group is not None else set())
         mode = info.st_mode
         return bool(
-            (known and info.st_uid == known[0] and mode & stat.S_IWUSR)
-            or (info.st_gid in gids and mode & stat.S_IWGRP)
-            or mode & stat.S_IWOTH
+            (known and info.st_uid == known[0] and mode & bits[0])
+            or (info.st_gid in gids and mode & bits[1])
+            or mode & bits[2]
         )
 
 
