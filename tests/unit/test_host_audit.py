@@ -907,6 +907,7 @@ def test_hardened_log_settings_pass_against_the_policys_collectors_both_products
         (('queue.type="LinkedList"', 'queue.type="Direct"'), "not disk-assisted"),
         (('action.resumeRetryCount="-1"', 'action.resumeRetryCount="3"'), "gives up"),
         (('StreamDriver.CAFile="/etc/pacsguard/log/ca.pem"', ""), "no CA file"),
+        (('StreamDriver.CertFile="/etc/pacsguard/log/node.crt"', ""), "no client certificate and key"),
     ],
 )
 def test_each_weakened_forward_is_named(tmp_path, edit, evidence):

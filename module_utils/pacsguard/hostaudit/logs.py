@@ -86,9 +86,15 @@ def log005(host: Host, collectors: list[dict[str, Any]] | None) -> tuple[common.
     if not host.enabled("rsyslog.service"):
         problems.append(("rsyslog.service is not enabled: nothing forwards the logs after a reboot", None))
     judged: dict[tuple[str, str], list[str]] = {}
+    client = {(c["address"], str(c["port"])) for c in collectors or [] if c.get("client_certificate")}
     for action in config.forwards():
         target = (action.params.get("target", ""), action.params.get("port", "514"))
         found = _judge_forward(action, config, host)
+        files = [action.params.get(f"streamdriver.{kind}file")
+                 or config.global_param(f"defaultnetstreamdriver{kind}file") for kind in ("cert", "key")]
+        if target in client and not all(files):
+            found.append("no client certificate and key (StreamDriver.CertFile, KeyFile), which the "
+                         "policy asks for")
         judged[target] = found
         if any("plaintext" in text for text in found):
             problems.append((f"{action.path}:{action.line} forwards to {target[0]}:{target[1]} in plaintext "
