@@ -180,20 +180,30 @@ def read(host: Any, main: str = MAIN) -> Config:
     return config
 
 
-def tls_problems(action: Statement, config: Config) -> list[str]:
-    """What keeps one omfwd action from being syslog over TLS with the collector verified."""
+def driver_of(action: Statement, config: Config) -> str:
+    """The stream driver an omfwd action uses (its own, else the global default, else plain TCP)."""
     params = action.params
-    driver = (params.get("streamdriver") or params.get("streamdriver.name")
-              or config.global_param("defaultnetstreamdriver") or "ptcp").lower()
+    return (params.get("streamdriver") or params.get("streamdriver.name")
+            or config.global_param("defaultnetstreamdriver") or "ptcp").lower()
+
+
+def plaintext_reason(action: Statement, config: Config) -> str:
+    """Why one omfwd action sends in plaintext ('' when it speaks TLS)."""
+    params = action.params
     protocol = params.get("protocol", "udp").lower()
-    problems = []
     if protocol != "tcp":
-        return [f"protocol {protocol} (plaintext: TLS needs protocol tcp)"]
-    if driver not in DRIVERS:
-        return [f"stream driver {driver} (plaintext)"]
+        return f"protocol {protocol} (TLS needs protocol tcp)"
+    if driver_of(action, config) not in DRIVERS:
+        return f"stream driver {driver_of(action, config)}"
     if params.get("streamdrivermode", "0") != "1":
-        return [f"StreamDriverMode {params.get('streamdrivermode', '0 (default)')} (plaintext: TLS is "
-                "mode 1)"]
+        return f"StreamDriverMode {params.get('streamdrivermode', '0 (default)')} (TLS is mode 1)"
+    return ""
+
+
+def tls_problems(action: Statement, config: Config) -> list[str]:
+    """What keeps one omfwd action that speaks TLS from verifying the collector."""
+    params = action.params
+    problems = []
     auth = params.get("streamdriverauthmode", "anon").lower()
     if auth not in VERIFYING_AUTH_MODES:
         problems.append(f"StreamDriverAuthMode {auth}: the collector's certificate is not checked against a "

@@ -59,7 +59,10 @@ def test_global_defaults_count_for_an_action(tmp_path):
         'action(type="omfwd" target="192.0.2.1" port="6514" protocol="tcp" StreamDriverMode="1"\n'
         '       StreamDriverAuthMode="x509/name" StreamDriverPermittedPeers="c.lab")\n')})
     config = rsyslog.read(host)
+    assert rsyslog.plaintext_reason(config.forwards()[0], config) == ""
     assert rsyslog.tls_problems(config.forwards()[0], config) == []
+    plain = rsyslog.parse_statements('action(type="omfwd" target="192.0.2.1" protocol="tcp")', "/f")[0][0]
+    assert rsyslog.plaintext_reason(plain, rsyslog.Config()) == "StreamDriverMode 0 (default) (TLS is mode 1)"
 
 
 @pytest.mark.parametrize(("name", "ok"), [("collector.lab", True), ("*.soc.example", True),

@@ -62,9 +62,9 @@ def log004(host: Host) -> tuple[common.Problems, str]:
 
 
 def _judge_forward(action: rsyslog.Statement, config: rsyslog.Config, host: Host) -> list[str]:
+    """What keeps a forward that speaks TLS from verifying its collector and keeping its messages."""
     problems = rsyslog.tls_problems(action, config) + rsyslog.queue_problems(action)
-    driver = action.params.get("streamdriver") or config.global_param("defaultnetstreamdriver") or ""
-    driver = driver.lower()
+    driver = rsyslog.driver_of(action, config)
     package = rsyslog.DRIVERS.get(driver)
     if package and not host.package_version(package):
         problems.append(f"the {driver} driver's package {package} is not installed")
@@ -86,9 +86,17 @@ def log005(host: Host, collectors: list[dict[str, Any]] | None) -> tuple[common.
     if not host.enabled("rsyslog.service"):
         problems.append(("rsyslog.service is not enabled: nothing forwards the logs after a reboot", None))
     judged: dict[tuple[str, str], list[str]] = {}
+    plaintext: set[tuple[str, str]] = set()
     client = {(c["address"], str(c["port"])) for c in collectors or [] if c.get("client_certificate")}
     for action in config.forwards():
         target = (action.params.get("target", ""), action.params.get("port", "514"))
+        reason = rsyslog.plaintext_reason(action, config)
+        if reason:
+            plaintext.add(target)
+            judged[target] = [reason]
+            problems.append((f"{action.path}:{action.line} forwards to {target[0]}:{target[1]} in plaintext "
+                             f"({reason})", "high"))
+            continue
         found = _judge_forward(action, config, host)
         files = [action.params.get(f"streamdriver.{kind}file")
                  or config.global_param(f"defaultnetstreamdriver{kind}file") for kind in ("cert", "key")]
@@ -96,13 +104,9 @@ def log005(host: Host, collectors: list[dict[str, Any]] | None) -> tuple[common.
             found.append("no client certificate and key (StreamDriver.CertFile, KeyFile), which the "
                          "policy asks for")
         judged[target] = found
-        if any("plaintext" in text for text in found):
-            problems.append((f"{action.path}:{action.line} forwards to {target[0]}:{target[1]} in plaintext "
-                             f"({'; '.join(found)})", "high"))
     for target, path, line in config.legacy_forwards:
         problems.append((f"{path}:{line} forwards to {target} in rsyslog's legacy syntax, which sends "
-                         "plaintext "
-                         "unless set up otherwise: not counted as TLS", "high"))
+                         "plaintext unless set up otherwise: not counted as TLS", "high"))
     good = sorted(f"{host_}:{port}" for (host_, port), found in judged.items() if not found)
     if collectors:
         for collector in collectors:
@@ -110,7 +114,7 @@ def log005(host: Host, collectors: list[dict[str, Any]] | None) -> tuple[common.
             if target not in judged:
                 problems.append((f"no rsyslog action forwards to collector {collector['name']} "
                                  f"({target[0]}:{target[1]})", None))
-            elif judged[target] and not any("plaintext" in text for text in judged[target]):
+            elif judged[target] and target not in plaintext:
                 problems.append((f"forwarding to collector {collector['name']} ({target[0]}:{target[1]}): "
                                  + "; ".join(judged[target]), None))
     elif not good:
