@@ -62,7 +62,7 @@ def test_global_defaults_count_for_an_action(tmp_path):
     assert rsyslog.plaintext_reason(config.forwards()[0], config) == ""
     assert rsyslog.tls_problems(config.forwards()[0], config) == []
     plain = rsyslog.parse_statements('action(type="omfwd" target="192.0.2.1" protocol="tcp")', "/f")[0][0]
-    assert rsyslog.plaintext_reason(plain, rsyslog.Config()) == "StreamDriverMode 0 (default) (TLS is mode 1)"
+    assert rsyslog.plaintext_reason(plain, rsyslog.Config()) == "stream driver ptcp"
 
 
 @pytest.mark.parametrize(("name", "ok"), [("collector.lab", True), ("*.soc.example", True),
