@@ -339,6 +339,18 @@ class Host:
         return all(self._may(folder, user, group, through) for folder in folders) and \
             self._may(host_path, user, group, (stat.S_IRUSR, stat.S_IRGRP, stat.S_IROTH))
 
+    def readable_by_others(self, host_path: str) -> bool:
+        """Whether every local user may read the file: others may read it and pass through every
+        directory above it (a 0644 file in a 0750 directory is not)."""
+        parts = host_path.rstrip("/").split("/")[1:-1]
+        # from the first directory below the root (an audit of a mounted image sees the mount point's
+        # mode there, not the host's root)
+        folders = ["/" + "/".join(parts[:count]) for count in range(1, len(parts) + 1)]
+        infos = [self.stat(folder) for folder in folders]
+        info = self.stat(host_path)
+        return bool(info and info.st_mode & stat.S_IROTH
+                    and all(folder and folder.st_mode & stat.S_IXOTH for folder in infos))
+
     def _may(self, host_path: str, user: str, group: str, bits: tuple[int, int, int]) -> bool:
         """Whether the mode gives ``user`` (with ``group``) one of the owner, group, other ``bits``."""
         info = self.stat(host_path)

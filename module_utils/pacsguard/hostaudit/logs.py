@@ -26,8 +26,9 @@ def log003(node: Node, product_files: list[str]) -> common.Problems:
     problems: common.Problems = []
     for path in [*product_files, *SYSLOG_FILES]:
         info = node.host.stat(path)
-        if info is not None and info.st_mode & stat.S_IROTH:
-            problems.append((f"{path} is readable by every local user (mode {mode_text(info)})", None))
+        if info is not None and node.host.readable_by_others(path):
+            problems.append((f"{path} is readable by every local user (mode {mode_text(info)}, every "
+                             "directory above it open)", None))
     queue = node.host.stat(QUEUE_DIR)
     if queue is not None and queue.st_mode & (stat.S_IROTH | stat.S_IXOTH):
         problems.append((f"{QUEUE_DIR} (rsyslog's queue) is open to every local user (mode "
