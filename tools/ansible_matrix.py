@@ -182,6 +182,9 @@ def host_inventory(name: str, address: str, controller: str, pki: dict[str, str]
                             "services": ["echo", "store", "find"], "tls": True}],
             "pacs_tls": {"certificate": pki["server_cert"], "private_key": pki["server_key"],
                          "ca": pki["ca_cert"], "require_client_certificate": True, "min_version": "TLSv1.2"},
+            # the audit trail to a collector at the controller's address (nothing listens there: the
+            # node's queue keeps the messages; the forward itself is what the audit judges)
+            "pacs_log_collectors": [{"name": "soc", "address": controller, "server_name": "collector.lab"}],
             "pacs_audit_tls_client_certificate": pki["client_ct01_cert"],
             "pacs_audit_tls_client_key": pki["client_ct01_key"],
             "pacs_audit_report_dir": str(reports), "pacs_audit_waivers": [waiver]}
