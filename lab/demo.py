@@ -239,6 +239,8 @@ def main() -> int:
                   "make demo DEBIAN=13 runs the same lab on Debian 13.")
         print("   dcmqrscp 3.6.9 speaks mutual TLS itself (BCP 195 suites only)." if RELEASE == "13" else
               "   dcmqrscp 3.6.7 has no TLS: pacsguard's TLS front offers BCP 195 suites only.")
+        print("   A medium PACS-LOG-005 stays on both: the lab names no log collector (pacs_log_collectors,\n"
+              "   docs/logging.md); the logs are kept on disk, and each association is in them.")
         return 0 if red and green else 1
     finally:
         teardown()
