@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 # The deepest nesting and the largest text parsed: a configuration or an answer the project does not
@@ -30,8 +31,9 @@ def comment_end(text: str, i: int) -> int:
     return i
 
 
-def strip_comments(text: str) -> str:
-    """Blank out comments, keeping line numbers and string contents (URLs with // included)."""
+def strip_comments(text: str, comment_end: Callable[[str, int], int] = comment_end) -> str:
+    """Blank out comments, keeping line numbers and string contents (URLs with // included);
+    ``comment_end`` is the language's comment grammar (JSON with comments by default)."""
     out: list[str] = []
     i, n = 0, len(text)
     in_string = False

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import jsonc
+
 MAIN = "/etc/rsyslog.conf"
 # Values pacsguard writes into rsyslog's language: one plain token inside double quotes.
 _LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -38,36 +40,21 @@ def check_server_name(value: Any) -> tuple[bool, str]:
     return True, ""
 
 
+def comment_end(text: str, index: int) -> int:
+    """Where an rsyslog comment starting at ``index`` ends (its newline stays), or ``index``: ``#`` to
+    the end of the line, ``/* */`` where it starts a token ("/etc/rsyslog.d/*.conf" is a path)."""
+    if text.startswith("#", index):
+        end = text.find("\n", index)
+        return len(text) if end < 0 else end
+    if text.startswith("/*", index) and (index == 0 or text[index - 1] in " \t\n;)"):
+        end = text.find("*/", index + 2)
+        return len(text) if end < 0 else end + 2
+    return index
+
+
 def strip_comments(text: str) -> str:
-    """The text without ``#`` line comments and ``/* */`` block comments (quotes kept intact)."""
-    out: list[str] = []
-    index, quote, length = 0, False, len(text)
-    while index < length:
-        char = text[index]
-        if quote:
-            out.append(char)
-            if char == "\\" and index + 1 < length:
-                out.append(text[index + 1])
-                index += 1
-            elif char == '"':
-                quote = False
-        elif char == '"':
-            quote = True
-            out.append(char)
-        elif char == "#":
-            end = text.find("\n", index)
-            index = length if end < 0 else end
-            continue
-        elif text.startswith("/*", index) and (index == 0 or text[index - 1] in " \t\n;)"):
-            # a comment starts a token; "/etc/rsyslog.d/*.conf" is a path
-            end = text.find("*/", index + 2)
-            out.append(" ")
-            index = length if end < 0 else end + 2
-            continue
-        else:
-            out.append(char)
-        index += 1
-    return "".join(out)
+    """The text with its comments blanked out, line numbers and quoted values kept."""
+    return jsonc.strip_comments(text, comment_end)
 
 
 def _unquote(value: str) -> str:

@@ -883,6 +883,14 @@ def test_another_enabled_unit_that_runs_a_pacs_program_is_a_finding(tmp_path, ex
 
 
 # -- PACS-LOG: the audit trail -------------------------------------------------------------------
+def edit_rendered(root: Path, path: str, old: str, new: str) -> None:
+    """An administrator's edit of a file a role rendered: ``old`` must be in it (else the test would
+    prove nothing), and becomes ``new``."""
+    target = root / path.lstrip("/")
+    assert old in target.read_text(), f"{old!r} is not in {path}"
+    target.write_text(target.read_text().replace(old, new))
+
+
 def test_hardened_log_settings_pass_against_the_policys_collectors_both_products(tmp_path):
     orthanc = debian_orthanc(tmp_path / "o")
     harden_orthanc(orthanc)
@@ -914,9 +922,7 @@ def test_hardened_log_settings_pass_against_the_policys_collectors_both_products
 def test_each_weakened_forward_is_named(tmp_path, edit, evidence):
     root = debian_orthanc(tmp_path)
     harden_orthanc(root)
-    path = root / "etc/rsyslog.d/60-pacsguard.conf"
-    assert edit[0] in path.read_text()
-    path.write_text(path.read_text().replace(*edit))
+    edit_rendered(root, "/etc/rsyslog.d/60-pacsguard.conf", *edit)
     result = run(root, peers=PEERS, log_collectors=COLLECTORS)
     assert "PACS-LOG-005" in failed(result)
     assert evidence in result["checks"]["PACS-LOG-005"]["detail"]
@@ -934,9 +940,8 @@ def test_a_plaintext_forward_anywhere_fails_even_next_to_a_good_one(tmp_path):
 def test_orthanc_trace_options_write_identifiers_and_a_log_dir_is_not_the_journal(tmp_path):
     root = debian_orthanc(tmp_path)
     harden_orthanc(root)
-    dropin = root / "etc/systemd/system/orthanc.service.d/pacsguard-log.conf"
-    dropin.write_text(dropin.read_text().replace("--verbose-dicom", "--trace-dicom "
-                                                                    "--logdir=/var/log/orthanc"))
+    edit_rendered(root, "/etc/systemd/system/orthanc.service.d/pacsguard-log.conf", "--verbose-dicom",
+                  "--trace-dicom --logdir=/var/log/orthanc")
     os.chmod(root / "var/log/orthanc", 0o755)  # a site opened the directory
     result = run(root, peers=PEERS, log_collectors=COLLECTORS)
     assert {"PACS-LOG-001", "PACS-LOG-002", "PACS-LOG-003"} <= set(failed(result))
@@ -958,9 +963,7 @@ def test_orthanc_trace_options_write_identifiers_and_a_log_dir_is_not_the_journa
 def test_dcmqrscp_log_configuration_weakened_is_named(tmp_path, edit, evidence):
     root = site_dcmqrscp(tmp_path)
     harden_dcmqrscp(root)
-    path = root / "etc/dcmtk/dcmqrscp-log.cfg"
-    assert edit[0] in path.read_text()
-    path.write_text(path.read_text().replace(*edit))
+    edit_rendered(root, "/etc/dcmtk/dcmqrscp-log.cfg", *edit)
     result = run(root, peers=PEERS, log_collectors=COLLECTORS)
     details = result["checks"]["PACS-LOG-001"]["detail"] + result["checks"]["PACS-LOG-002"]["detail"]
     assert evidence in details

@@ -69,3 +69,9 @@ def test_global_defaults_count_for_an_action(tmp_path):
                                           ('x" target="evil', False), ("-bad.lab", False), ("", False)])
 def test_server_names_that_can_sit_inside_rsyslogs_quotes(name, ok):
     assert rsyslog.check_server_name(name)[0] is ok
+
+
+def test_line_numbers_survive_a_block_comment(tmp_path):
+    statements, _errors = rsyslog.parse_statements(
+        '/* first\n   second */\naction(type="omfwd" target="192.0.2.1")\n', "/f")
+    assert statements[0].line == 3
