@@ -175,12 +175,16 @@ def journald_settings(host: Any) -> tuple[dict[str, tuple[str, str]], list[str]]
     dropins: dict[str, str] = {}
     folders = ("/usr/lib/systemd/journald.conf.d", "/run/systemd/journald.conf.d",
                "/etc/systemd/journald.conf.d")
+    unreadable: list[str] = []
     for folder in folders:
-        for name in host.listdir(folder):
+        names = host.entries(folder)
+        if names is None:
+            unreadable.append(f"{folder}: cannot be listed")
+            continue
+        for name in sorted(names):
             if name.endswith(".conf"):
                 dropins[name] = f"{folder}/{name}"
     settings: dict[str, tuple[str, str]] = {}
-    unreadable: list[str] = []
     for path in ["/etc/systemd/journald.conf"] + [dropins[name] for name in sorted(dropins)]:
         if not host.exists(path):
             continue

@@ -8,6 +8,7 @@ line whose action starts with ``@`` forwards (``@`` UDP, ``@@`` TCP).
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -163,7 +164,12 @@ def read(host: Any, main: str = MAIN) -> Config:
         patterns = legacy_includes + [statement.params["file"] for statement in statements
                                       if statement.kind == "include" and "file" in statement.params]
         for pattern in patterns:
-            pending += host.glob(pattern) if any(c in pattern for c in "*?[") else [pattern]
+            if not any(char in pattern for char in "*?["):
+                pending.append(pattern)
+            elif host.entries(posixpath.dirname(pattern)) is None:
+                config.errors.append(f"{path}: the directory of {pattern} cannot be listed")
+            else:
+                pending += host.glob(pattern)
     return config
 
 

@@ -1013,3 +1013,34 @@ def test_a_log_configuration_the_service_user_cannot_read_is_named(tmp_path):
     os.chmod(root / "etc/dcmtk/dcmqrscp-log.cfg", 0o600)
     result = run(root, peers=PEERS, log_collectors=COLLECTORS)
     assert "who cannot read its log configuration" in result["checks"]["PACS-LOG-001"]["detail"]
+
+
+@pytest.mark.parametrize(
+    ("directory", "rule", "evidence"),
+    [
+        ("/etc/systemd/journald.conf.d", "PACS-LOG-004", "journald.conf.d: cannot be listed"),
+        ("/etc/rsyslog.d", "PACS-LOG-005", "the directory of /etc/rsyslog.d/*.conf cannot be listed"),
+        ("/var/log/orthanc", "PACS-LOG-003", "/var/log/orthanc cannot be listed"),
+    ],
+)
+def test_a_log_directory_that_cannot_be_listed_is_an_error_never_a_pass(tmp_path, monkeypatch, directory,
+                                                                          rule, evidence):
+    """A non-root audit may not list a directory whose files a rule judges: the rule says error."""
+    root = debian_orthanc(tmp_path)
+    harden_orthanc(root)
+    edit_rendered(root, "/etc/systemd/system/orthanc.service.d/pacsguard-log.conf", "--verbose-dicom",
+                  "--verbose-dicom --logdir=/var/log/orthanc")
+    result = run(root, peers=PEERS, log_collectors=COLLECTORS)
+    assert result["checks"][rule]["status"] in ("pass", "fail")
+    listdir = os.listdir
+    refused = str(root / directory.lstrip("/"))
+
+    def refusing(path):
+        if str(path).rstrip("/") == refused:
+            raise PermissionError(13, "Permission denied", path)
+        return listdir(path)
+
+    monkeypatch.setattr(os, "listdir", refusing)
+    result = run(root, peers=PEERS, log_collectors=COLLECTORS)
+    assert result["checks"][rule]["status"] == "error", result["checks"][rule]
+    assert evidence in result["checks"][rule]["detail"]

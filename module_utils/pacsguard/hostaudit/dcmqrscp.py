@@ -323,7 +323,7 @@ def _log002(node: Node) -> tuple[common.Problems, str]:
 
 def logging(node: Node) -> dict[str, Any]:
     """PACS-LOG-001 and -002 as judges (the audit runs them); dcmqrscp writes no log file itself."""
-    return {"001": lambda: _log001(node), "002": lambda: _log002(node), "files": []}
+    return {"001": lambda: _log001(node), "002": lambda: _log002(node), "files": [], "unlisted": []}
 
 
 def run(node: Node, audit: Audit) -> None:

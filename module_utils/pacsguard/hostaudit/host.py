@@ -167,17 +167,22 @@ class Host:
         return sorted("/" + found[len(prefix) :].lstrip("/") for found in glob.glob(self.path(pattern)))
 
     # -- systemd units --------------------------------------------------------------------------
-    def may_hold(self, host_dir: str, name: str) -> bool:
-        """Whether a directory of the host may hold ``name``: its listing, made once per audit, says
-        so, or it cannot be listed (then only opening the name can tell)."""
+    def entries(self, host_dir: str) -> frozenset[str] | None:
+        """A directory's names, listed once per audit: empty when it does not exist, None when it
+        exists and cannot be listed (what it holds is then unknown, never absent)."""
         if host_dir not in self._entries:
             try:
                 self._entries[host_dir] = frozenset(os.listdir(self.path(host_dir)))
-            except FileNotFoundError:
+            except (FileNotFoundError, NotADirectoryError):
                 self._entries[host_dir] = frozenset()
             except OSError:
                 self._entries[host_dir] = None
-        entries = self._entries[host_dir]
+        return self._entries[host_dir]
+
+    def may_hold(self, host_dir: str, name: str) -> bool:
+        """Whether a directory of the host may hold ``name``: its listing says so, or it cannot be
+        listed (then only opening the name can tell)."""
+        entries = self.entries(host_dir)
         return entries is None or name in entries
 
     def unit(self, name: str) -> Unit | None:

@@ -21,9 +21,11 @@ from .model import Audit, Node
 SYSLOG_FILES = ("/var/log/syslog", "/var/log/messages", "/var/log/auth.log", "/var/log/daemon.log")
 
 
-def log003(node: Node, product_files: list[str]) -> common.Problems:
-    """Log files and rsyslog's queue: not readable by every local user."""
-    problems: common.Problems = []
+def log003(node: Node, product_files: list[str], unlisted: list[str]) -> common.Problems:
+    """Log files and rsyslog's queue: not readable by every local user (a log directory that cannot
+    be listed is an error: its files were not judged)."""
+    problems: common.Problems = [(f"{where} cannot be listed: its log files were not judged", "error")
+                                 for where in unlisted]
     for path in [*product_files, *SYSLOG_FILES]:
         info = node.host.stat(path)
         if info is not None and node.host.readable_by_others(path):
@@ -109,16 +111,18 @@ def log005(host: Host, collectors: list[dict[str, Any]] | None) -> tuple[common.
         problems.append((f"{path}:{line} forwards to {target} in rsyslog's legacy syntax, which sends "
                          "plaintext unless set up otherwise: not counted as TLS", "high"))
     good = sorted(f"{host_}:{port}" for (host_, port), found in judged.items() if not found)
-    if collectors:
-        for collector in collectors:
-            target = (collector["address"], str(collector["port"]))
-            if target not in judged:
-                problems.append((f"no rsyslog action forwards to collector {collector['name']} "
-                                 f"({target[0]}:{target[1]})", None))
-            elif judged[target] and target not in plaintext:
-                problems.append((f"forwarding to collector {collector['name']} ({target[0]}:{target[1]}): "
-                                 + "; ".join(judged[target]), None))
-    elif not good:
+    # Part of the configuration not read: a forward missing from what was read may be in the rest, so
+    # only what was seen is a problem there, and the errors make the rule an error, never a pass.
+    complete = not config.errors
+    for collector in collectors or []:
+        target = (collector["address"], str(collector["port"]))
+        if target not in judged and complete:
+            problems.append((f"no rsyslog action forwards to collector {collector['name']} "
+                             f"({target[0]}:{target[1]})", None))
+        elif judged.get(target) and target not in plaintext:
+            problems.append((f"forwarding to collector {collector['name']} ({target[0]}:{target[1]}): "
+                             + "; ".join(judged[target]), None))
+    if not collectors and not good and complete:
         problems.append(("no rsyslog action forwards the logs over verified TLS, and the policy names no "
                          "collector (pacs_log_collectors)", "medium"))
     return problems, "forwarded over TLS, collector verified, disk-assisted queue: " + ", ".join(good)
@@ -130,13 +134,14 @@ def run(node: Node, audit: Audit, collectors: list[dict[str, Any]] | None, produ
         for rule in ("PACS-LOG-001", "PACS-LOG-002"):
             audit.skip(rule, f"no systemd unit runs {node.product} on this host")
         product_files: list[str] = []
+        unlisted: list[str] = []
     else:
         judged = product_rules.logging(node)
-        product_files = judged["files"]
+        product_files, unlisted = judged["files"], judged["unlisted"]
         audit.judge("PACS-LOG-001", judged["001"])
         audit.judge("PACS-LOG-002", judged["002"])
-    audit.record("PACS-LOG-003", log003(node, product_files), "log files and rsyslog's queue are not "
-                                                              "readable by others")
+    audit.record("PACS-LOG-003", log003(node, product_files, unlisted),
+                 "log files and rsyslog's queue are not readable by others")
     problems, ok = log004(node.host)
     audit.record("PACS-LOG-004", problems, ok)
     problems, ok = log005(node.host, collectors)

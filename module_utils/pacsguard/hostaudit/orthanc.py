@@ -413,13 +413,18 @@ def _log002(node: Node) -> tuple[common.Problems, str]:
 
 
 def logging(node: Node) -> dict[str, Any]:
-    """PACS-LOG-001 and -002 as judges (the audit runs them), and the log files Orthanc writes."""
+    """PACS-LOG-001 and -002 as judges (the audit runs them), the log files Orthanc writes, and its log
+    directories that cannot be listed (their files are unknown)."""
     _levels, files = _log_options(node.unit.argv if node.unit else [])
-    found = []
+    found, unlisted = [], []
     for where in files:
-        names = node.host.listdir(where) if node.host.isdir(where) else None
-        found += [f"{where}/{name}" for name in names] if names is not None else [where]
-    return {"001": lambda: _log001(node), "002": lambda: _log002(node), "files": found}
+        if not node.host.isdir(where):
+            found.append(where)
+        elif (names := node.host.entries(where)) is None:
+            unlisted.append(where)
+        else:
+            found += [f"{where}/{name}" for name in sorted(names)]
+    return {"001": lambda: _log001(node), "002": lambda: _log002(node), "files": found, "unlisted": unlisted}
 
 
 def cfg011(node: Node, config: Config) -> common.Problems:
