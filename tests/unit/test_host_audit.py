@@ -1013,6 +1013,12 @@ def test_a_log_configuration_the_service_user_cannot_read_is_named(tmp_path):
     os.chmod(root / "etc/dcmtk/dcmqrscp-log.cfg", 0o600)
     result = run(root, peers=PEERS, log_collectors=COLLECTORS)
     assert "who cannot read its log configuration" in result["checks"]["PACS-LOG-001"]["detail"]
+    # on a port below 1024 the unit starts dcmqrscp as root, which reads it before switching user
+    native = site_dcmqrscp(tmp_path / "native")
+    harden_dcmqrscp(native, native=True)
+    os.chmod(native / "etc/dcmtk/dcmqrscp-log.cfg", 0o600)
+    result = run(native, peers=PEERS, log_collectors=COLLECTORS)
+    assert result["checks"]["PACS-LOG-001"]["status"] == "pass", result["checks"]["PACS-LOG-001"]
 
 
 @pytest.mark.parametrize(

@@ -297,8 +297,11 @@ def _log001(node: Node) -> tuple[common.Problems, str]:
                          "stops", None))
     name = node.unit.name if node.unit else "dcmqrscp"
     config = _option(node.unit.argv if node.unit else [], ("-lc", "--log-config"))
-    if config and node.user != "root" and not node.host.readable_by(config, node.user, node.group):
-        problems.append((f"{name} runs as {node.user}, who cannot read its log configuration {config}: "
+    # dcmqrscp reads it at start, as the user the unit starts it as (User=; root otherwise, which
+    # switches to UserName of dcmqrscp.cfg only after that)
+    starts_as = node.unit.get("User") if node.unit else ""
+    if config and starts_as and not node.host.readable_by(config, starts_as, node.unit.get("Group")):
+        problems.append((f"{name} runs as {starts_as}, who cannot read its log configuration {config}: "
                          "dcmqrscp stops at start", None))
     if _rank(level) > _rank("INFO"):
         problems.append((f"{name} runs dcmqrscp at {source} ({level.lower()} for {_LOGGER}): no association "
