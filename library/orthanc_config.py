@@ -66,6 +66,15 @@ options:
       - Turn off only in check mode, when earlier tasks would have created those files.
     type: bool
     default: true
+  root_writes_only:
+    description:
+      - Also make every file Orthanc loads from O(path) (by Orthanc's own rule, see
+        O(file)) owned by root and writable by root only; group and read bits stay as they are.
+        A file the service user may write lets a compromised Orthanc rewrite its own allowlist.
+      - Unlike O(owner) and O(mode), which apply to the files this module writes, this reaches the
+        files of plugins and of people too.
+    type: bool
+    default: false
   backup:
     description: Keep a timestamped copy of each file before changing it.
     type: bool
@@ -134,6 +143,12 @@ files:
   type: list
   elements: str
   sample: [/etc/orthanc/orthanc.json]
+restricted:
+  description: With O(root_writes_only), the files whose owner or mode was made so (after links).
+  returned: when O(root_writes_only) is true
+  type: list
+  elements: str
+  sample: [/etc/orthanc/plugin.json]
 backups:
   description: Backup file per written file, when O(backup) is true.
   returned: changed and not check mode
@@ -164,6 +179,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "secret_settings": {"type": "dict", "default": {}, "no_log": True},
     "merge": {"type": "list", "elements": "str", "default": []},
     "check_files": {"type": "bool", "default": True},
+    "root_writes_only": {"type": "bool", "default": False},
     "backup": {"type": "bool", "default": True},
     "backup_keep": {"type": "int", "default": 5},
 }
@@ -176,6 +192,20 @@ def _apply_attributes(module: AnsibleModule, paths: list[str], changed: bool) ->
             args = module.load_file_common_arguments(module.params, path=path)
             changed = module.set_fs_attributes_if_different(args, changed)
     return changed
+
+
+def _root_writes_only(module: AnsibleModule, names: list[str], result: dict[str, Any]) -> bool:
+    """Every file Orthanc loads owned by root and writable by root only; True when any changed (or
+    anything changed before). Each file made so is listed in the result's ``restricted``."""
+    result["restricted"] = []
+    for name in names:
+        # links followed, as Orthanc follows them: the file it reads is made so, not the link
+        path = os.path.realpath(os.path.join(module.params["path"], name))
+        if os.path.exists(path):
+            args = module.load_file_common_arguments({"owner": "root", "mode": "go-w"}, path=path)
+            if module.set_fs_attributes_if_different(args, False):
+                result["restricted"].append(path)
+    return result["changed"] or bool(result["restricted"])
 
 
 def _render(keys: dict[str, Any]) -> str:
@@ -231,6 +261,8 @@ def main() -> None:
                                           keep=module.params["backup_keep"]) for path in paths}
         result["backups"] = {path: backup for path, backup in backups.items() if backup}
     result["changed"] = _apply_attributes(module, managed, result["changed"])
+    if params["root_writes_only"]:
+        result["changed"] = _root_writes_only(module, sorted(set(files) | set(change.texts)), result)
     module.exit_json(**result)
 
 

@@ -28,6 +28,11 @@ options:
     description: The listing saved when the table was last loaded and confirmed.
     type: path
     required: true
+  applied:
+    description:
+      - The table file last loaded and confirmed; its SHA-1 is returned as RV(applied_checksum), so
+        that the role compares it with the candidate it wrote in the same run, without a task of its own.
+    type: path
 attributes:
   check_mode:
     support: full
@@ -72,6 +77,10 @@ live:
   description: The live listing (empty when the table is not loaded).
   returned: success
   type: str
+applied_checksum:
+  description: SHA-1 of the file O(applied), or null when it was not given or does not exist.
+  returned: success
+  type: str
 msg:
   description: What was found, in a sentence.
   returned: success
@@ -110,7 +119,8 @@ def _saved(module: AnsibleModule, path: str) -> str | None:
 
 def main() -> None:
     module = AnsibleModule(argument_spec={"table": {"type": "str", "required": True},
-                                          "saved": {"type": "path", "required": True}},
+                                          "saved": {"type": "path", "required": True},
+                                          "applied": {"type": "path"}},
                            supports_check_mode=True)
     if IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("pacsguard's module_utils"), exception=IMPORT_ERROR)
@@ -121,7 +131,10 @@ def main() -> None:
     live = out if rc == 0 else None
     saved = _saved(module, path)
     found = table_drift(live, saved)
-    result = {**found, "live": live or "",
+    applied = module.params["applied"]
+    applied_checksum = (module.digest_from_file(applied, "sha1")
+                        if applied and os.path.isfile(applied) else None)
+    result = {**found, "live": live or "", "applied_checksum": applied_checksum,
               "changed": module.check_mode and (found["drifted"] or found["missing"])}
     if found["drifted"]:
         result["msg"] = f"table inet {table} drifted from the one last loaded"
