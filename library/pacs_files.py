@@ -71,7 +71,10 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Says what would change, with the diff, and writes nothing; files are not validated.
+    description:
+      - Says what would change, with the diff, and writes nothing; files are not validated.
+      - A file whose directory is missing is shown as a change (an earlier task, a package's
+        install, would have made the directory); a real run refuses it.
   diff_mode:
     support: full
     description: One diff per path that changes (content or state, then owner, group and mode).
@@ -219,7 +222,9 @@ def main() -> None:
     except FileSetError as exc:
         module.fail_json(msg=f"pacs_files: {exc}. Nothing was changed.")
     seen = {entry.path: observe(entry.path) for entry in entries}
-    problems = [why for entry in entries if (why := conflict(entry, seen[entry.path]))] + orphans(entries)
+    problems = [why for entry in entries if (why := conflict(entry, seen[entry.path]))]
+    # In check mode an earlier task (a package's install) may be what would make a file's directory.
+    problems += [] if module.check_mode else orphans(entries)
     if problems:
         module.fail_json(msg="pacs_files: " + "; ".join(problems) + ". Nothing was changed.")
     todo = {entry.path: action(entry, seen[entry.path]) for entry in entries}

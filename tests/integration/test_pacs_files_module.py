@@ -135,5 +135,7 @@ def test_a_directory_entry_makes_its_parents_with_its_attributes(tmp_path):
                                                  {"path": str(deep / "a"), "content": "a\n"}]})
     assert result["changed"] is True and (deep / "a").read_text() == "a\n"
     assert [oct(p.stat().st_mode & 0o777) for p in (tmp_path / "etc", deep)] == ["0o750", "0o750"]
-    orphan = run_module("pacs_files", {"files": [{"path": str(tmp_path / "none" / "b"), "content": ""}]})
-    assert orphan.get("failed") is True and "does not exist" in orphan["msg"]
+    orphan = {"files": [{"path": str(tmp_path / "none" / "b"), "content": ""}]}
+    assert run_module("pacs_files", orphan, "--check")["changed_paths"] == [str(tmp_path / "none" / "b")]
+    refused = run_module("pacs_files", orphan)
+    assert refused.get("failed") is True and "does not exist" in refused["msg"]

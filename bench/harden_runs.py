@@ -1,0 +1,103 @@
+"""Benchmark: a harden.yml run with nothing to change, next to the first run on the same hosts.
+
+A fleet spends its nights in runs that change nothing, so that run's cost against the first one's is
+the figure: the orthanc scenario's podman hosts (a Debian 12 and a Debian 13 Orthanc node, a
+modality, a rogue host, a log collector) are made and prepared as `make test` makes them, then
+`molecule converge` (the project's harden.yml) runs twice and each run is timed. The second run must
+change nothing (else the figure would be of another thing, and the benchmark fails). The hosts are
+removed afterwards. Prints seconds, tasks per node and the ratio to the first run (target 1/3).
+
+It also prints the last `make test` on this machine (written by the Makefile to
+reports/test-artifacts/make-test.seconds) next to the suite's budget.
+
+Not a test: `python bench/harden_runs.py [--scenario orthanc]`; needs `make images` first and no
+other Molecule run at the same time (the scenario's hosts have fixed names).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+ARTIFACTS = ROOT / "reports" / "test-artifacts"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+RECAP = re.compile(r"(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
+TARGET_RATIO = 1 / 3
+SUITE_BUDGET_MIN = 40
+
+
+def molecule(step: str, scenario: str) -> tuple[float, str]:
+    """One Molecule step; its wall time and its output (the step must succeed)."""
+    env = dict(os.environ, PATH=f"{BIN}:{os.environ.get('PATH', '')}",
+               CONTAINERS_CONF=str(ROOT / "images" / "containers.conf"))
+    started = time.monotonic()
+    run = subprocess.run([str(BIN / "molecule"), step, "-s", scenario], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=1800)
+    took = time.monotonic() - started
+    if run.returncode:
+        sys.exit(f"molecule {step} -s {scenario} failed:\n{ANSI.sub('', run.stdout + run.stderr)[-3000:]}")
+    return took, ANSI.sub("", run.stdout + run.stderr)
+
+
+def recap(output: str, group_hosts: set[str]) -> dict[str, tuple[int, int]]:
+    """Tasks ok and changed per node, from the last play recap of a run."""
+    found: dict[str, tuple[int, int]] = {}
+    for match in RECAP.finditer(output):
+        if match.group(1) in group_hosts:
+            found[match.group(1)] = (int(match.group(2)), int(match.group(3)))
+    return found
+
+
+def pacs_nodes(scenario: str) -> set[str]:
+    """The scenario's PACS nodes (the platforms of group pacs)."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "molecule" / scenario / "molecule.yml").read_text())
+    return {platform["name"] for platform in config["platforms"] if "pacs" in platform.get("groups", [])}
+
+
+def suite_figure() -> str:
+    """The last make test on this machine, next to its budget."""
+    record = ARTIFACTS / "make-test.seconds"
+    if not record.exists():
+        return f"make test: no run recorded on this machine yet (budget {SUITE_BUDGET_MIN} min)"
+    seconds, *rest = record.read_text().split()
+    minutes = int(seconds) / 60
+    return (f"make test, last run ({' '.join(rest)}): {minutes:.1f} min, budget {SUITE_BUDGET_MIN} min "
+            f"({minutes / SUITE_BUDGET_MIN:.2f} of it)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", default="orthanc")
+    args = parser.parse_args()
+    nodes = pacs_nodes(args.scenario)
+    molecule("destroy", args.scenario)
+    try:
+        molecule("create", args.scenario)
+        molecule("prepare", args.scenario)
+        first, first_out = molecule("converge", args.scenario)
+        again, again_out = molecule("converge", args.scenario)
+    finally:
+        molecule("destroy", args.scenario)
+    first_tasks, again_tasks = recap(first_out, nodes), recap(again_out, nodes)
+    if set(again_tasks) != nodes or any(changed for _ok, changed in again_tasks.values()):
+        sys.exit(f"the second run is not a run with nothing to change: {again_tasks}")
+    ratio = again / first
+    print(f"harden.yml on the {args.scenario} scenario's {len(nodes)} nodes (molecule converge):")
+    print(f"  first run                 {first:6.1f} s, tasks ok per node {sorted(ok for ok, _ in first_tasks.values())}")
+    print(f"  again, nothing to change  {again:6.1f} s, tasks ok per node {sorted(ok for ok, _ in again_tasks.values())}")
+    print(f"  ratio {ratio:.2f} of the first run (target {TARGET_RATIO:.2f})"
+          f"{'' if ratio <= TARGET_RATIO else ': OVER TARGET'}")
+    print(suite_figure())
+
+
+if __name__ == "__main__":
+    main()
