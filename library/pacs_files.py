@@ -17,8 +17,8 @@ description:
   - A file is written through a temporary file in its directory and moved into place; a new file has
     its owner and mode before it is moved, so it is never readable by others. With O(backup), a file
     that is replaced is copied first.
-  - The content is given as text, rendered on the controller (the template and file lookups): a role
-    hands its templates over with C(lookup('ansible.builtin.template', ...)).
+  - "The content is given as text, rendered on the controller by the template and file lookups: a role
+    hands its templates over with C(lookup('ansible.builtin.template', ...))."
 version_added: "0.5.0"
 author: pacsguard maintainers (@pacsguard)
 options:
