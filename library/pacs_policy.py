@@ -144,6 +144,13 @@ options:
   rest_users:
     description: REST API users as a list of C(name) and C(password); checked, never returned.
     type: raw
+  tokens:
+    description:
+      - "Role settings, by variable name, that are written into systemd units, stunnel or nftables
+        files and must each be one plain token (letters, digits and C(. _ / @ : + -)); checked with
+        the policy in the same run, as M(pacs_render_check) checks them alone."
+    type: dict
+    default: {}
   suites:
     description:
       - The site's TLS suites (C(pacs_tls_suites)) for DICOM TLS and the web port, C(tls12) and
@@ -282,6 +289,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.parsing.convert_bool import boolean
 
 try:
+    from ansible.module_utils.pacsguard.languages import check_plain_token
     from ansible.module_utils.pacsguard.policy import check_policy
     from ansible.module_utils.pacsguard.tlscheck import LIBRARY_IMPORT_ERROR as CRYPTOGRAPHY_IMPORT_ERROR
 except ImportError:
@@ -314,6 +322,7 @@ ARGUMENT_SPEC = {
     # Not no_log as a whole: a user name is not a secret and messages name the user. Each password
     # is added to the values scrubbed from all output instead (see main).
     "rest_users": {"type": "raw", "no_log": False},
+    "tokens": {"type": "dict", "default": {}},
     "suites": {"type": "raw"},
     "front_port_base": {"type": "raw"},
     "front_source_prefix": {"type": "raw"},
@@ -322,6 +331,8 @@ ARGUMENT_SPEC = {
 
 # The options that carry other options (one node's, many nodes') or are about many nodes.
 _MANY = ("node", "nodes", "node_errors")
+# options that are not policy inputs: the batch's and the role settings' token check
+_NOT_INPUTS = (*_MANY, "tokens")
 
 
 def _as_int(value: object) -> object:
@@ -336,7 +347,8 @@ def _as_int(value: object) -> object:
 def _prepared(module: AnsibleModule, params: dict) -> dict:
     """One node's inputs as the check takes them (ports as numbers), its secrets kept out of output."""
     params = {key: params.get(key, spec.get("default")) for key, spec in ARGUMENT_SPEC.items()
-              if key not in _MANY} | {key: value for key, value in params.items() if key not in _MANY}
+              if key not in _NOT_INPUTS} | {key: value for key, value in params.items()
+                                            if key not in _NOT_INPUTS}
     for user in params["rest_users"] if isinstance(params["rest_users"], list) else []:
         password = user.get("password") if isinstance(user, dict) else None
         if isinstance(password, str) and password:
@@ -394,6 +406,8 @@ def main() -> None:
         _many(module)
     given = module.params["node"] if module.params["node"] is not None else dict(module.params)
     report = check_policy(_prepared(module, given))
+    report.errors.extend(f"{name}: {reason}" for name, value in sorted(module.params["tokens"].items())
+                         for ok, reason in [check_plain_token(value)] if not ok)
     for warning in report.warnings:
         module.warn(warning)
     if report.errors:

@@ -31,6 +31,12 @@ options:
       - One of the products of pacsguard's registry (module_utils/pacsguard/products.py).
     type: str
     required: true
+  list_packages:
+    description:
+      - Also return the names of every package installed on the node (RV(installed_packages)), so
+        that one module run reads both (pacs_policy keeps them for the roles' install steps).
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -52,6 +58,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+installed_packages:
+  description: With O(list_packages), the names of the packages dpkg has installed.
+  returned: when O(list_packages) is true
+  type: list
+  elements: str
+  sample: [orthanc, rsyslog]
 dicom_tls:
   description: Whether the product serves DICOM TLS itself; null when it could not be told.
   returned: always
@@ -130,15 +142,27 @@ def _candidate(module: AnsibleModule, package: str) -> str | None:
     return candidate_version(_run(module, [apt_cache, "policy", package])) if apt_cache else None
 
 
+def _installed_packages(module: AnsibleModule) -> list[str]:
+    """The names of the packages dpkg has installed ("ii"), for O(list_packages)."""
+    dpkg_query = module.get_bin_path("dpkg-query")
+    if not dpkg_query:
+        return []
+    rc, out, _err = module.run_command(
+        [dpkg_query, "--show", "--showformat=${db:Status-Abbrev} ${Package}\n"], environ_update=_C)
+    return [line.split()[-1] for line in out.splitlines() if line.startswith("ii ")] if rc == 0 else []
+
+
 def _exit(module: AnsibleModule, product: str, dicom_tls: bool | None, source: str, version: str,
           evidence: str) -> None:
+    packages = {"installed_packages": _installed_packages(module)} if module.params["list_packages"] else {}
     module.exit_json(changed=False, dicom_tls=dicom_tls, source=source, version=version,
                      upstream_version=upstream(version) if version else "",
-                     tls_settings=own_tls_settings(product, version), evidence=evidence)
+                     tls_settings=own_tls_settings(product, version), evidence=evidence, **packages)
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec={"product": {"type": "str", "required": True}},
+    module = AnsibleModule(argument_spec={"product": {"type": "str", "required": True},
+                                          "list_packages": {"type": "bool", "default": False}},
                            supports_check_mode=True)
     if IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("pacsguard's module_utils"), exception=IMPORT_ERROR)
