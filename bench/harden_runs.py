@@ -10,8 +10,9 @@ removed afterwards. Prints seconds, tasks per node and the ratio to the first ru
 It also prints the last `make test` on this machine (written by the Makefile to
 reports/test-artifacts/make-test.seconds) next to the suite's budget.
 
-Not a test: `python bench/harden_runs.py [--scenario orthanc]`; needs `make images` first and no
-other Molecule run at the same time (the scenario's hosts have fixed names).
+Not a test: `python bench/harden_runs.py [--scenario orthanc] [TREE ...]` (other checkouts, for
+example a git worktree of an earlier commit, measured one after the other in the same run); needs
+`make images` first and no other Molecule run at the same time (the scenario's hosts have fixed names).
 """
 
 from __future__ import annotations
@@ -33,12 +34,12 @@ TARGET_RATIO = 1 / 3
 SUITE_BUDGET_MIN = 40
 
 
-def molecule(step: str, scenario: str) -> tuple[float, str]:
-    """One Molecule step; its wall time and its output (the step must succeed)."""
+def molecule(step: str, scenario: str, tree: Path = ROOT) -> tuple[float, str]:
+    """One Molecule step in a checkout; its wall time and its output (the step must succeed)."""
     env = dict(os.environ, PATH=f"{BIN}:{os.environ.get('PATH', '')}",
                CONTAINERS_CONF=str(ROOT / "images" / "containers.conf"))
     started = time.monotonic()
-    run = subprocess.run([str(BIN / "molecule"), step, "-s", scenario], cwd=ROOT, env=env,
+    run = subprocess.run([str(BIN / "molecule"), step, "-s", scenario], cwd=tree, env=env,
                          capture_output=True, text=True, timeout=1800)
     took = time.monotonic() - started
     if run.returncode:
@@ -55,11 +56,11 @@ def recap(output: str, group_hosts: set[str]) -> dict[str, tuple[int, int]]:
     return found
 
 
-def pacs_nodes(scenario: str) -> set[str]:
+def pacs_nodes(scenario: str, tree: Path = ROOT) -> set[str]:
     """The scenario's PACS nodes (the platforms of group pacs)."""
     import yaml
 
-    config = yaml.safe_load((ROOT / "molecule" / scenario / "molecule.yml").read_text())
+    config = yaml.safe_load((tree / "molecule" / scenario / "molecule.yml").read_text())
     return {platform["name"] for platform in config["platforms"] if "pacs" in platform.get("groups", [])}
 
 
@@ -74,28 +75,39 @@ def suite_figure() -> str:
             f"({minutes / SUITE_BUDGET_MIN:.2f} of it)")
 
 
+def measure(tree: Path, scenario: str) -> tuple[float, float, dict, dict]:
+    """The first run and the run with nothing to change on fresh hosts of one checkout."""
+    nodes = pacs_nodes(scenario, tree)
+    molecule("destroy", scenario, tree)
+    try:
+        molecule("create", scenario, tree)
+        molecule("prepare", scenario, tree)
+        first, first_out = molecule("converge", scenario, tree)
+        again, again_out = molecule("converge", scenario, tree)
+    finally:
+        molecule("destroy", scenario, tree)
+    first_tasks, again_tasks = recap(first_out, nodes), recap(again_out, nodes)
+    if set(again_tasks) != nodes or any(changed for _ok, changed in again_tasks.values()):
+        sys.exit(f"{tree}: the second run is not a run with nothing to change: {again_tasks}")
+    return first, again, first_tasks, again_tasks
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="orthanc")
+    parser.add_argument("trees", nargs="*", type=Path, help="other checkouts to measure the same way")
     args = parser.parse_args()
-    nodes = pacs_nodes(args.scenario)
-    molecule("destroy", args.scenario)
-    try:
-        molecule("create", args.scenario)
-        molecule("prepare", args.scenario)
-        first, first_out = molecule("converge", args.scenario)
-        again, again_out = molecule("converge", args.scenario)
-    finally:
-        molecule("destroy", args.scenario)
-    first_tasks, again_tasks = recap(first_out, nodes), recap(again_out, nodes)
-    if set(again_tasks) != nodes or any(changed for _ok, changed in again_tasks.values()):
-        sys.exit(f"the second run is not a run with nothing to change: {again_tasks}")
-    ratio = again / first
-    print(f"harden.yml on the {args.scenario} scenario's {len(nodes)} nodes (molecule converge):")
-    print(f"  first run                 {first:6.1f} s, tasks ok per node {sorted(ok for ok, _ in first_tasks.values())}")
-    print(f"  again, nothing to change  {again:6.1f} s, tasks ok per node {sorted(ok for ok, _ in again_tasks.values())}")
-    print(f"  ratio {ratio:.2f} of the first run (target {TARGET_RATIO:.2f})"
-          f"{'' if ratio <= TARGET_RATIO else ': OVER TARGET'}")
+    print(f"harden.yml on the {args.scenario} scenario's nodes (molecule converge on fresh hosts):")
+    for tree in [ROOT, *args.trees]:
+        first, again, first_tasks, again_tasks = measure(tree.resolve(), args.scenario)
+        ratio = again / first
+        print(f"{tree}:")
+        print(f"  first run                 {first:6.1f} s, tasks ok per node "
+              f"{sorted(ok for ok, _ in first_tasks.values())}")
+        print(f"  again, nothing to change  {again:6.1f} s, tasks ok per node "
+              f"{sorted(ok for ok, _ in again_tasks.values())}")
+        print(f"  ratio {ratio:.2f} of the first run (target {TARGET_RATIO:.2f})"
+              f"{'' if ratio <= TARGET_RATIO else ': OVER TARGET'}")
     print(suite_figure())
 
 

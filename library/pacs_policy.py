@@ -148,7 +148,7 @@ options:
     description:
       - "Role settings, by variable name, that are written into systemd units, stunnel or nftables
         files and must each be one plain token (letters, digits and C(. _ / @ : + -)); checked with
-        the policy in the same run, as M(pacs_render_check) checks them alone."
+        the policy in the same run, as the module C(pacs_render_check) checks them alone."
     type: dict
     default: {}
   suites:
@@ -322,7 +322,8 @@ ARGUMENT_SPEC = {
     # Not no_log as a whole: a user name is not a secret and messages name the user. Each password
     # is added to the values scrubbed from all output instead (see main).
     "rest_users": {"type": "raw", "no_log": False},
-    "tokens": {"type": "dict", "default": {}},
+    # role settings (paths, unit and user names), not secrets
+    "tokens": {"type": "dict", "default": {}, "no_log": False},
     "suites": {"type": "raw"},
     "front_port_base": {"type": "raw"},
     "front_source_prefix": {"type": "raw"},

@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: (c) 2026, pacsguard maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible module: keep a systemd unit running and enabled (or stopped and disabled), asking once."""
 
 from __future__ import annotations
