@@ -1,7 +1,7 @@
-"""pacs_orthanc's files area on a real directory: a plugin's configuration file the service user may
-write (Debian's orthanc-dicomweb ships /etc/orthanc/dicomweb.json as orthanc:orthanc 0664) becomes
-root-owned and writable by root only; a file already so is left alone; check mode changes nothing;
-a second run changes nothing."""
+"""pacs_orthanc's files area on a real directory, written by the role's apply step: a plugin's
+configuration file the service user may write (Debian's orthanc-dicomweb ships
+/etc/orthanc/dicomweb.json as orthanc:orthanc 0664) becomes root-owned and writable by root only; a
+file already so is left alone; check mode changes nothing; a second run changes nothing."""
 
 import json
 import os
@@ -22,8 +22,11 @@ def _play(folder: Path, *extra: str) -> dict:
     playbook = folder.parent / "files.yml"
     playbook.write_text(yaml.safe_dump([{
         "hosts": "localhost", "connection": "local", "gather_facts": False,
-        "tasks": [{"ansible.builtin.include_role": {"name": "pacs_orthanc", "tasks_from": "files.yml"},
-                   "vars": {"pacs_orthanc_config_dir": str(folder)}}]}]))
+        # the files area says what it wants; apply.yml writes what the areas want, in one module run
+        "vars": {"pacs_orthanc_config_dir": str(folder), "pacs_orthanc_settings": {},
+                 "pacs_orthanc_dropins": []},
+        "tasks": [{"ansible.builtin.include_role": {"name": "pacs_orthanc", "tasks_from": name}}
+                  for name in ("files.yml", "apply.yml")]}]))
     env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_STDOUT_CALLBACK": "json",
            "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_LOCALHOST_WARNING": "false",
            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false"}
