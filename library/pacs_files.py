@@ -18,7 +18,8 @@ description:
     that command before any path is written, so a file the program would refuse changes nothing.
   - A file is written through a temporary file in its directory and moved into place; a new file has
     its owner and mode before it is moved, so it is never readable by others. With O(backup), a file
-    that is replaced is copied first.
+    that is replaced is copied first. A symbolic link at a file's path is read through; when the text
+    differs the link is replaced by the file.
   - "The content is given as text, rendered on the controller by the template and file lookups: a role
     hands its templates over with C(lookup('ansible.builtin.template', ...))."
 version_added: "0.5.0"
