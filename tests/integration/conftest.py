@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,13 @@ from pydicom.data import get_testdata_file
 
 import pacslab
 from pacsguard.probe import Target, probe
+
+# Ansible run by the tests as a user runs it from the clone, its output as JSON to read back.
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+ANSIBLE_ENV = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_LOCALHOST_WARNING="false",
+                   ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_STDOUT_CALLBACK="json",
+                   ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
 
 STUDY = get_testdata_file("CT_small.dcm")
 # Every DicomAlwaysAllow* off, called AE and modality host checked: the allowlist alone decides.

@@ -1,7 +1,6 @@
 """The module run ad hoc, and the audit playbook end to end, as a user runs them."""
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -15,11 +14,8 @@ import yaml
 from .conftest import tls_args
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-ENV = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_LOCALHOST_WARNING="false",
-           ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_STDOUT_CALLBACK="json",
-           ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
+from .conftest import ANSIBLE_ENV as ENV
+from .conftest import BIN, ROOT
 
 
 def adhoc(args: str) -> dict:

@@ -2,21 +2,17 @@
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from .conftest import ANSIBLE_ENV as ENV
+from .conftest import BIN, ROOT
+
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 DEBIAN_CONFIG = Path("/etc/orthanc")
-ENV = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_LOCALHOST_WARNING="false",
-           ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_STDOUT_CALLBACK="json",
-           ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
 SETTINGS = {"DicomAet": "ARCHIVE1", "DicomCheckModalityHost": True, "AuthenticationEnabled": True,
             "DicomModalities": {"ct": {"AET": "CT01", "Host": "10.20.0.11", "Port": 104}}}
 USERS = {"RegisteredUsers": {"pacsadmin": "integration-secret-9z"}}

@@ -11,12 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import ANSIBLE_ENV as ENV
+from .conftest import BIN, ROOT
+
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-ENV = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_LOCALHOST_WARNING="false",
-           ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_STDOUT_CALLBACK="json",
-           ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
 KEY = "-----BEGIN PRIVATE KEY-----\nintegration-secret-4q\n-----END PRIVATE KEY-----\n"
 
 

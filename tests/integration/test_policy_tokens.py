@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.integration.test_pacs_files_module import run_module
+from .test_pacs_files_module import run_module
 
 pytestmark = pytest.mark.integration
 POLICY = {"product": "orthanc", "ae_title": "ARCHIVE1", "peers": [],
