@@ -32,7 +32,7 @@ class Entry:
     secret: bool = False
     show: bool = True
     validate: str | None = None
-    mode: str | None = None
+    mode: str | int | None = None  # as Ansible takes it: "0640", "go-w", or a number already
     owner: str | None = None
     group: str | None = None
 
@@ -75,7 +75,7 @@ def entries_from(items: list[dict[str, Any]]) -> list[Entry]:
             path=os.path.normpath(path) if path else path, state=state,
             text=secret if secret is not None else content, secret=secret is not None,
             show=bool(item.get("diff", True)) and secret is None, validate=item.get("validate") or None,
-            mode=_text(item.get("mode")), owner=_text(item.get("owner")), group=_text(item.get("group"))))
+            mode=item.get("mode"), owner=_text(item.get("owner")), group=_text(item.get("group"))))
     if problems:
         raise FileSetError("; ".join(problems))
     return entries

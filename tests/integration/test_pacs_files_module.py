@@ -137,3 +137,8 @@ def test_a_directory_entry_makes_its_parents_with_its_attributes(tmp_path):
     assert run_module("pacs_files", orphan, "--check")["changed_paths"] == [str(tmp_path / "none" / "b")]
     refused = run_module("pacs_files", orphan)
     assert refused.get("failed") is True and "does not exist" in refused["msg"]
+
+
+def test_a_mode_given_as_a_number_is_that_mode(tmp_path):
+    run_module("pacs_files", {"files": [{"path": str(tmp_path / "a"), "content": "a\n", "mode": 0o640}]})
+    assert oct((tmp_path / "a").stat().st_mode & 0o777) == "0o640"

@@ -15,7 +15,8 @@ def test_entries_keep_order_and_normalise_paths():
         {"path": "/etc/x/key", "secret_content": "KEY"},
     ])
     assert [entry.path for entry in entries] == ["/etc/x", "/etc/x/a.conf", "/etc/x/key"]
-    assert entries[1].mode == str(0o644) and entries[1].show
+    # a number stays a number (its text "420" would be read as octal 0420)
+    assert entries[1].mode == 0o644 and entries[0].mode == "0750" and entries[1].show
     assert entries[2].secret and not entries[2].show and entries[2].text == "KEY"
 
 
