@@ -55,6 +55,11 @@ options:
       - A key may not appear in both O(settings) and O(secret_settings).
     type: dict
     default: {}
+  secret_file:
+    description:
+      - File name (in O(path)) that receives the keys of O(secret_settings) no file defines yet
+        (C(credentials.json), where Debian keeps C(RegisteredUsers)); O(file) when not given.
+    type: str
   merge:
     description: Keys whose object value is merged into the current one instead of replacing it.
     type: list
@@ -177,6 +182,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "file": {"type": "str", "default": "pacsguard.json"},
     "settings": {"type": "dict", "default": {}},
     "secret_settings": {"type": "dict", "default": {}, "no_log": True},
+    "secret_file": {"type": "str"},
     "merge": {"type": "list", "elements": "str", "default": []},
     "check_files": {"type": "bool", "default": True},
     "root_writes_only": {"type": "bool", "default": False},
@@ -227,8 +233,10 @@ def main() -> None:
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, add_file_common_args=True,
                            supports_check_mode=True)
     params = module.params
-    if os.sep in params["file"] or not params["file"].endswith(".json"):
-        module.fail_json(msg=f"file must be a *.json name inside path, got {params['file']!r}")
+    for option in ("file", "secret_file"):
+        name = params[option] if params[option] is not None else params["file"]
+        if os.sep in name or not name.endswith(".json"):
+            module.fail_json(msg=f"{option} must be a *.json name inside path, got {name!r}")
     both = sorted(set(params["settings"]) & set(params["secret_settings"]))
     if both:
         module.fail_json(msg=f"keys given in both settings and secret_settings: {', '.join(both)}")
@@ -236,7 +244,8 @@ def main() -> None:
     try:
         files = load_dir(params["path"])
         _hide_secrets(module, wanted, files)
-        change = plan(files, wanted, params["file"], frozenset(params["merge"]))
+        change = plan(files, wanted, params["file"], frozenset(params["merge"]),
+                      {key: params["secret_file"] or params["file"] for key in params["secret_settings"]})
         missing = missing_tls_files(merged(files, change.texts))
     except OrthancConfigError as exc:
         module.fail_json(msg=f"{params['path']}: {exc}")

@@ -45,6 +45,11 @@ options:
       content:
         description: The file's text.
         type: str
+      line:
+        description:
+          - A line the file must hold; the rest of its text is kept (a file not there yet holds the
+            line alone). The line is added at the end when no line of the file equals it.
+        type: str
       secret_content:
         description:
           - The file's text when it is a secret (a private key). It is never shown, in the diff or
@@ -71,16 +76,51 @@ options:
     description: Copy a file that is replaced next to it first (C(<file>.<pid>.<time>~)).
     type: bool
     default: false
+  units:
+    description:
+      - The systemd units the area's files serve, kept started and enabled (or stopped and disabled)
+        after the files are written, in the same module run (the logic of
+        M(pacsguard.pacs.pacs_unit)). systemd rereads its units first when this run wrote a unit
+        file or a drop-in.
+      - Restarts are not its business; the roles' handlers restart after a change.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: The unit, with or without C(.service).
+        type: str
+        required: true
+      state:
+        description: C(started) or C(stopped); left as it is when not given.
+        type: str
+        choices: [started, stopped]
+      enabled:
+        description: Whether the unit starts at boot; left as it is when not given.
+        type: bool
+      paths:
+        description:
+          - The files the running service loaded (globs). When given, RV(units) says whether a
+            restart is pending (PACS-CFG-014), as M(pacsguard.pacs.pacs_unit) does.
+        type: list
+        elements: str
+      warn:
+        description: Warn when a restart is pending (with O(units[].paths)).
+        type: bool
+        default: false
 attributes:
   check_mode:
     support: full
     description:
       - Says what would change, with the diff, and writes nothing; files are not validated.
+      - A unit whose file this run would write may be unknown to systemd yet; it is shown as it would
+        be started and enabled.
       - A file whose directory is missing is shown as a change (an earlier task, a package's
         install, would have made the directory); a real run refuses it.
   diff_mode:
     support: full
-    description: One diff per path that changes (content or state, then owner, group and mode).
+    description: One diff per path that changes (content or state, then owner, group and mode), and
+      one per unit whose run or boot state changes.
 """
 
 EXAMPLES = r"""
@@ -107,6 +147,19 @@ EXAMPLES = r"""
         owner: root
         group: orthanc
         mode: "0640"
+
+- name: Write the front's configuration and unit, and keep it running
+  pacs_files:
+    files:
+      - path: /etc/systemd/system/pacsguard-web-front.service
+        content: "{{ lookup('ansible.builtin.template', 'pacsguard-web-front.service.j2') }}"
+        mode: "0644"
+    units:
+      - name: pacsguard-web-front
+        state: started
+        enabled: true
+  register: front
+  notify: restart the front
 """
 
 RETURN = r"""
@@ -125,6 +178,19 @@ backups:
   description: The backup of each file replaced with O(backup), by path.
   returned: when a file was replaced with O(backup)
   type: dict
+units:
+  description:
+    - Each unit of O(units) by its full name, its states before any change (C(active),
+      C(unit_file_state)), the systemctl C(verbs) run (or that would be), and with
+      O(units[].paths) C(pending) and C(summary).
+  returned: always
+  type: dict
+  sample: {"rsyslog.service": {"active": "active", "unit_file_state": "enabled", "verbs": []}}
+units_changed:
+  description: The units that were started, stopped, enabled or disabled (or would be).
+  returned: always
+  type: list
+  elements: str
 """
 
 import os
@@ -143,19 +209,54 @@ from ansible.module_utils.pacsguard.fileset import (
     entries_from,
     observe,
     orphans,
+    with_line,
 )
+from ansible.module_utils.pacsguard.units import UnitError, keep, writes_units, written
 
 FILE_OPTIONS = {
     "path": {"type": "path", "required": True},
     "state": {"type": "str", "choices": ["file", "directory", "absent"], "default": "file"},
     "content": {"type": "str"},
     "secret_content": {"type": "str", "no_log": True},
+    "line": {"type": "str"},
     "diff": {"type": "bool", "default": True},
     "validate": {"type": "str"},
     "mode": {"type": "raw"},
     "owner": {"type": "str"},
     "group": {"type": "str"},
 }
+
+
+UNIT_OPTIONS = {
+    "name": {"type": "str", "required": True},
+    "state": {"type": "str", "choices": ["started", "stopped"]},
+    "enabled": {"type": "bool"},
+    "paths": {"type": "list", "elements": "str"},
+    "warn": {"type": "bool", "default": False},
+}
+
+
+def _units(module: AnsibleModule, changed_paths: list[str]) -> dict[str, dict]:
+    """O(units) kept as asked after the files (systemd rereading its units first when one was
+    written); each unit's result by name."""
+    if not module.params["units"]:
+        return {}
+    systemctl = module.get_bin_path("systemctl", required=True)
+
+    def run(argv: list[str]) -> tuple[int, str, str]:
+        return module.run_command(argv, environ_update={"LANG": "C", "LC_ALL": "C"})
+
+    if writes_units(changed_paths) and not module.check_mode:
+        code, out, err = run([systemctl, "daemon-reload"])
+        if code:
+            raise UnitError(f"daemon-reload failed: {(err or out).strip()}")
+    units = {}
+    for wanted in module.params["units"]:
+        unit = keep(run, systemctl, wanted, module.check_mode, written(wanted["name"], changed_paths))
+        if unit.get("pending") and wanted["warn"]:
+            module.warn(f"restart pending: {unit['summary']}")
+        units[unit.pop("name")] = unit
+    return units
 
 
 def _validate(module: AnsibleModule, entry: Entry) -> str | None:
@@ -218,13 +319,18 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={"files": {"type": "list", "elements": "dict", "required": True,
                                  "options": FILE_OPTIONS},
-                       "backup": {"type": "bool", "default": False}},
+                       "backup": {"type": "bool", "default": False},
+                       "units": {"type": "list", "elements": "dict", "default": [], "options": UNIT_OPTIONS}},
         supports_check_mode=True)
     try:
         entries = entries_from(module.params["files"])
     except FileSetError as exc:
         module.fail_json(msg=f"pacs_files: {exc}. Nothing was changed.")
     seen = {entry.path: observe(entry.path) for entry in entries}
+    try:
+        entries = [with_line(entry, seen[entry.path]) for entry in entries]
+    except FileSetError as exc:
+        module.fail_json(msg=f"pacs_files: {exc}. Nothing was changed.")
     problems = [why for entry in entries if (why := conflict(entry, seen[entry.path]))]
     # In check mode an earlier task (a package's install) may be what would make a file's directory.
     problems += [] if module.check_mode else orphans(entries)
@@ -251,8 +357,19 @@ def main() -> None:
         diffs.extend(change for change in (shown, attribute_change) if change)
         if todo[entry.path] or differs:
             changed_paths.append(entry.path)
+    try:
+        units = _units(module, changed_paths)
+    except UnitError as exc:
+        done = ", ".join(changed_paths) or "nothing"
+        module.fail_json(msg=f"pacs_files: {exc}. Changed before it: {done}.",
+                         changed_paths=changed_paths)
+    units_changed = [name for name, unit in units.items() if unit["verbs"]]
+    diffs.extend(units[name].pop("diff") for name in units_changed)
+    for unit in units.values():
+        unit.pop("diff", None)
     result = {
-        "changed": bool(changed_paths), "changed_paths": changed_paths, "diff": diffs,
+        "changed": bool(changed_paths or units_changed), "changed_paths": changed_paths, "diff": diffs,
+        "units": units, "units_changed": units_changed,
         "checksums": {entry.path: checksum(entry.text or "") for entry in entries
                       if entry.state == "file" and not entry.secret},
     }

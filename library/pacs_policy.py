@@ -286,136 +286,37 @@ policy_warnings:
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.parsing.convert_bool import boolean
 
 try:
-    from ansible.module_utils.pacsguard.languages import check_plain_token
-    from ansible.module_utils.pacsguard.policy import check_policy
-    from ansible.module_utils.pacsguard.tlscheck import LIBRARY_IMPORT_ERROR as CRYPTOGRAPHY_IMPORT_ERROR
+    from ansible.module_utils.pacsguard.controllertasks import (
+        POLICY_RULES,
+        POLICY_SPEC,
+        missing_cryptography,
+        run_policy,
+    )
 except ImportError:
     POLICY_IMPORT_ERROR: str | None = traceback.format_exc()
+    POLICY_SPEC, POLICY_RULES = {}, {}
 else:
     POLICY_IMPORT_ERROR = None
 
-ARGUMENT_SPEC = {
-    "product": {"type": "str"},
-    "ae_title": {"type": "str"},
-    "node": {"type": "dict"},
-    "nodes": {"type": "dict"},
-    "node_errors": {"type": "dict", "default": {}},
-    "dicom_port": {"type": "raw"},
-    "http_port": {"type": "raw"},
-    "plaintext_port": {"type": "raw"},
-    "http_plaintext_port": {"type": "raw"},
-    "product_tls": {"type": "bool"},
-    "product_version": {"type": "str"},
-    "product_tls_settings": {"type": "bool"},
-    "web_tls": {"type": "raw", "default": {}},
-    "address": {"type": "str"},
-    "host": {"type": "str"},
-    "fact_address": {"type": "str"},
-    "material": {"type": "bool", "default": True},
-    "peers": {"type": "raw", "default": []},
-    "admin_sources": {"type": "raw", "default": []},
-    "log_collectors": {"type": "raw", "default": []},
-    "tls": {"type": "raw", "default": {}},
-    # Not no_log as a whole: a user name is not a secret and messages name the user. Each password
-    # is added to the values scrubbed from all output instead (see main).
-    "rest_users": {"type": "raw", "no_log": False},
-    # role settings (paths, unit and user names), not secrets
-    "tokens": {"type": "dict", "default": {}, "no_log": False},
-    "suites": {"type": "raw"},
-    "front_port_base": {"type": "raw"},
-    "front_source_prefix": {"type": "raw"},
-}
-
-
-# The options that carry other options (one node's, many nodes') or are about many nodes.
-_MANY = ("node", "nodes", "node_errors")
-# options that are not policy inputs: the batch's and the role settings' token check
-_NOT_INPUTS = (*_MANY, "tokens")
-
-
-def _as_int(value: object) -> object:
-    """Inventory ports often arrive as strings from templating; keep anything else for the check."""
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    if value == "":
-        return None
-    return value
-
-
-def _prepared(module: AnsibleModule, params: dict) -> dict:
-    """One node's inputs as the check takes them (ports as numbers), its secrets kept out of output."""
-    params = {key: params.get(key, spec.get("default")) for key, spec in ARGUMENT_SPEC.items()
-              if key not in _NOT_INPUTS} | {key: value for key, value in params.items()
-                                            if key not in _NOT_INPUTS}
-    for user in params["rest_users"] if isinstance(params["rest_users"], list) else []:
-        password = user.get("password") if isinstance(user, dict) else None
-        if isinstance(password, str) and password:
-            module.no_log_values.add(password)
-    for material in (params["tls"], params["web_tls"]):
-        key = material.get("private_key") if isinstance(material, dict) else None
-        if isinstance(key, str) and "\n" in key:
-            # Key material given inline instead of a path: never echoed, not even in the invocation.
-            module.no_log_values.add(key)
-    for port in ("dicom_port", "http_port", "plaintext_port", "http_plaintext_port", "front_port_base"):
-        params[port] = _as_int(params[port])
-    # (a node of O(nodes) is not converted by the argument spec; a templated flag may be a string)
-    params["material"] = boolean(params["material"], strict=False)
-    if isinstance(params["peers"], list):
-        params["peers"] = [{**peer, "port": _as_int(peer["port"])}
-                           if isinstance(peer, dict) and "port" in peer else peer
-                           for peer in params["peers"]]
-    return params
-
-
-def _many(module: AnsibleModule) -> None:
-    """O(nodes): every node checked in this one process; a bad node's errors are its own."""
-    policies = {}
-    for name, node in sorted(module.params["nodes"].items()):
-        report = check_policy(_prepared(module, node if isinstance(node, dict) else {}))
-        policies[name] = {"policy": report.policy if not report.errors else None,
-                          "errors": report.errors, "warnings": report.warnings}
-    for name, error in sorted(module.params["node_errors"].items()):
-        policies[name] = {"policy": None, "errors": [str(error)], "warnings": []}
-    messages = [f"{name}: policy is not valid: {error}" if kind == "errors" else f"{name}: {error}"
-                for name, node in sorted(policies.items()) for kind in ("errors", "warnings")
-                for error in node[kind]]
-    module.exit_json(changed=False, policies=policies, messages=messages)
-
-
-def _with_tls(params: dict) -> bool:
-    """Whether any policy given configures TLS (its material is read with cryptography)."""
-    nodes = params["nodes"]
-    policies = (nodes.values() if isinstance(nodes, dict)
-                else [params["node"]] if isinstance(params["node"], dict) else [params])
-    return any(isinstance(policy, dict) and (policy.get("tls") or policy.get("web_tls"))
-               for policy in policies)
-
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
-                           required_one_of=[("product", "node", "nodes")],
-                           mutually_exclusive=[("product", "node", "nodes")],
-                           required_together=[("product", "ae_title")])
+    """The check in this module's process; the pacs_policy role's action plugin runs the same code in
+    the controller's task worker (module_utils/pacsguard/controllertasks.py)."""
+    module = AnsibleModule(argument_spec=POLICY_SPEC, supports_check_mode=True, **POLICY_RULES)
     if POLICY_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("pacsguard's module_utils"), exception=POLICY_IMPORT_ERROR)
-    if CRYPTOGRAPHY_IMPORT_ERROR and _with_tls(module.params):
-        module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
-    if module.params["nodes"] is not None:
-        _many(module)
-    given = module.params["node"] if module.params["node"] is not None else dict(module.params)
-    report = check_policy(_prepared(module, given))
-    report.errors.extend(f"{name}: {reason}" for name, value in sorted(module.params["tokens"].items())
-                         for ok, reason in [check_plain_token(value)] if not ok)
-    for warning in report.warnings:
+    missing = missing_cryptography(module.params)
+    if missing:
+        module.fail_json(msg=missing_required_lib("cryptography"), exception=missing)
+    result, secrets = run_policy(module.params)
+    module.no_log_values.update(secrets)
+    for warning in result.pop("warnings", []):
         module.warn(warning)
-    if report.errors:
-        module.fail_json(msg="pacsguard policy is not valid, nothing was changed: "
-                         + "; ".join(report.errors),
-                         policy_errors=report.errors, policy_warnings=report.warnings)
-    module.exit_json(changed=False, policy=report.policy, policy_warnings=report.warnings)
+    if result.pop("failed", False):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

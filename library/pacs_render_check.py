@@ -87,36 +87,21 @@ services:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.pacsguard.languages import check_plain_token
-from ansible.module_utils.pacsguard.stunnel import StunnelConfigError, front_services, verify
-
-ARGUMENT_SPEC = {
-    "language": {"type": "str", "choices": ["stunnel", "tokens"], "required": True},
-    "content": {"type": "str"},
-    "values": {"type": "dict", "default": {}},
-    "routes": {"type": "list", "elements": "dict", "default": []},
-    "backend_port": {"type": "int"},
-    "options": {"type": "dict", "default": {}},
-}
+from ansible.module_utils.pacsguard.controllertasks import (
+    RENDER_CHECK_RULES,
+    RENDER_CHECK_SPEC,
+    run_render_check,
+)
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
-                           required_if=[("language", "stunnel", ("backend_port", "content"))])
-    params = module.params
-    if params["language"] == "tokens":
-        errors = [f"{name}: {reason}" for name, value in sorted(params["values"].items())
-                  for ok, reason in [check_plain_token(value)] if not ok]
-        if errors:
-            module.fail_json(msg="nothing was changed: " + "; ".join(errors))
-        module.exit_json(changed=False)
-    services = front_services(params["routes"], params["backend_port"])
-    try:
-        verify(params["content"], services, {k: str(v) for k, v in params["options"].items()})
-    except StunnelConfigError as exc:
-        module.fail_json(msg=f"the rendered {params['language']} configuration is not the one meant, "
-                         f"nothing was written: {exc}")
-    module.exit_json(changed=False, services=sorted(services))
+    """The check in this module's process; the pacs_policy role's action plugin runs the same code in
+    the controller's task worker (module_utils/pacsguard/controllertasks.py)."""
+    module = AnsibleModule(argument_spec=RENDER_CHECK_SPEC, supports_check_mode=True, **RENDER_CHECK_RULES)
+    result, _secrets = run_render_check(module.params)
+    if result.pop("failed", False):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

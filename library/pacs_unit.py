@@ -33,6 +33,17 @@ options:
     description: Have systemd reread its unit files first (after a unit was written).
     type: bool
     default: false
+  paths:
+    description:
+      - The files the running service loaded (globs; a directory means the files in it). When given,
+        RV(pending) says whether the service started before one of them, its unit or a drop-in last
+        changed (PACS-CFG-014), from the same C(systemctl show).
+    type: list
+    elements: str
+  warn:
+    description: Warn when a restart is pending (with O(paths)).
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -48,6 +59,14 @@ EXAMPLES = r"""
     name: rsyslog
     state: started
     enabled: true
+
+- name: Keep Orthanc running; is it older than its configuration?
+  pacs_unit:
+    name: orthanc
+    state: started
+    enabled: true
+    paths: [/etc/orthanc/*.json]
+  register: orthanc_unit
 """
 
 RETURN = r"""
@@ -61,27 +80,19 @@ unit_file_state:
   returned: always
   type: str
   sample: enabled
+pending:
+  description: Whether the service runs an older configuration than its files (a restart is owed).
+  returned: when O(paths) is given
+  type: bool
+summary:
+  description: One line on the service against its files.
+  returned: when O(paths) is given
+  type: str
+  sample: orthanc started after every file of its configuration changed
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.pacsguard.units import steps
-
-_C = {"LANG": "C", "LC_ALL": "C"}
-
-
-def _show(module: AnsibleModule, systemctl: str, name: str) -> dict[str, str]:
-    """The unit's LoadState, ActiveState and UnitFileState."""
-    rc, out, err = module.run_command(
-        [systemctl, "show", "--property=LoadState,ActiveState,UnitFileState", "--", name], environ_update=_C)
-    if rc:
-        module.fail_json(msg=f"systemctl show {name} failed: {(err or out).strip()}")
-    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-
-
-def _run(module: AnsibleModule, argv: list[str]) -> None:
-    rc, out, err = module.run_command(argv, environ_update=_C)
-    if rc:
-        module.fail_json(msg=f"{' '.join(argv[1:])} failed: {(err or out).strip()}")
+from ansible.module_utils.pacsguard.units import UnitError, keep
 
 
 def main() -> None:
@@ -90,24 +101,26 @@ def main() -> None:
         "state": {"type": "str", "choices": ["started", "stopped"]},
         "enabled": {"type": "bool"},
         "daemon_reload": {"type": "bool", "default": False},
+        "paths": {"type": "list", "elements": "str"},
+        "warn": {"type": "bool", "default": False},
     }, supports_check_mode=True)
     params = module.params
-    name = params["name"] if "." in params["name"] else f"{params['name']}.service"
     systemctl = module.get_bin_path("systemctl", required=True)
-    if params["daemon_reload"] and not module.check_mode:
-        _run(module, [systemctl, "daemon-reload"])
-    found = _show(module, systemctl, name)
-    if found.get("LoadState") != "loaded":
-        module.fail_json(msg=f"systemd has no unit {name} (LoadState {found.get('LoadState', 'unknown')})")
-    active, boot = found.get("ActiveState", ""), found.get("UnitFileState", "")
-    verbs, active_after, boot_after = steps(active, boot, params["state"], params["enabled"])
-    if not module.check_mode:
-        for verb in verbs:
-            _run(module, [systemctl, verb, "--", name])
-    module.exit_json(changed=bool(verbs), active=active, unit_file_state=boot, diff={
-        "before_header": name, "after_header": name,
-        "before": f"active: {active}\nunit file: {boot}\n",
-        "after": f"active: {active_after}\nunit file: {boot_after}\n"})
+
+    def run(argv: list[str]) -> tuple[int, str, str]:
+        return module.run_command(argv, environ_update={"LANG": "C", "LC_ALL": "C"})
+
+    try:
+        if params["daemon_reload"] and not module.check_mode:
+            rc, out, err = run([systemctl, "daemon-reload"])
+            if rc:
+                raise UnitError(f"daemon-reload failed: {(err or out).strip()}")
+        unit = keep(run, systemctl, params, module.check_mode)
+    except UnitError as exc:
+        module.fail_json(msg=str(exc))
+    if unit.get("pending") and params["warn"]:
+        module.warn(f"restart pending: {unit['summary']}")
+    module.exit_json(changed=bool(unit.pop("verbs")), **{k: v for k, v in unit.items() if k != "name"})
 
 
 if __name__ == "__main__":

@@ -80,7 +80,11 @@ def _copy_modules(stage: Path, target: str) -> None:
         (modules / source.name).write_text(rewrite_imports(source.read_text(), target))
 
 
-def _copy_role_actions(stage: Path) -> None:
+# How the roles' action plugins import the core once installed (checked against galaxy.yml's name)
+ACTION_IMPORT = "ansible_collections.pacsguard.pacs.plugins.module_utils"
+
+
+def _copy_role_actions(stage: Path, target: str) -> None:
     """roles/*/action_plugins/*.py to plugins/action/: a collection's roles cannot carry plugins, and
     its roles find the collection's own by their short names."""
     actions = stage / "plugins" / "action"
@@ -88,7 +92,8 @@ def _copy_role_actions(stage: Path) -> None:
         actions.mkdir(parents=True, exist_ok=True)
         if (actions / source.name).exists():
             raise SystemExit(f"two roles carry an action plugin named {source.name}")
-        shutil.copy2(source, actions / source.name)
+        text = re.sub(rf"\b{re.escape(ACTION_IMPORT)}\b", target, source.read_text())
+        (actions / source.name).write_text(text)
 
 
 def rewrite_test_imports(text: str, target: str) -> str:
@@ -134,7 +139,7 @@ def stage(meta: dict, into: Path) -> Path:
     shutil.copytree(ROOT / "module_utils" / "pacsguard", tree / "plugins" / "module_utils", ignore=SKIP)
     roles_skip = shutil.ignore_patterns(*SKIP_NAMES, "action_plugins")
     shutil.copytree(ROOT / "roles", tree / "roles", ignore=roles_skip)
-    _copy_role_actions(tree)
+    _copy_role_actions(tree, collection_import(meta))
     (tree / "playbooks").mkdir()
     for name in PLAYBOOKS:
         shutil.copy2(ROOT / "playbooks" / name, tree / "playbooks" / name)

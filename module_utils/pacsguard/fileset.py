@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 STATES = ("file", "directory", "absent")
@@ -35,6 +35,7 @@ class Entry:
     mode: str | int | None = None  # as Ansible takes it: "0640", "go-w", or a number already
     owner: str | None = None
     group: str | None = None
+    line: str | None = None  # a line the file must hold, the rest of its text kept
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def entries_from(items: list[dict[str, Any]]) -> list[Entry]:
         path = str(item.get("path") or "")
         where = path or f"entry {index + 1}"
         state = item.get("state") or "file"
-        content, secret = item.get("content"), item.get("secret_content")
+        content, secret, line = item.get("content"), item.get("secret_content"), item.get("line")
         if not os.path.isabs(path):
             problems.append(f"{where}: path must be absolute")
         elif os.path.normpath(path) in seen:
@@ -63,19 +64,22 @@ def entries_from(items: list[dict[str, Any]]) -> list[Entry]:
         seen.add(os.path.normpath(path))
         if state not in STATES:
             problems.append(f"{where}: state must be one of {', '.join(STATES)}, got {state!r}")
-        if content is not None and secret is not None:
-            problems.append(f"{where}: content and secret_content are mutually exclusive")
-        if state == "file" and content is None and secret is None:
-            problems.append(f"{where}: a file needs content or secret_content")
-        if state != "file" and (content is not None or secret is not None or item.get("validate")):
-            problems.append(f"{where}: content, secret_content and validate belong to state=file")
+        if sum(value is not None for value in (content, secret, line)) > 1:
+            problems.append(f"{where}: content, secret_content and line are mutually exclusive")
+        if state == "file" and content is None and secret is None and line is None:
+            problems.append(f"{where}: a file needs content, secret_content or line")
+        if state != "file" and (content is not None or secret is not None or line is not None
+                                or item.get("validate")):
+            problems.append(f"{where}: content, secret_content, line and validate belong to state=file")
+        if line is not None and ("\n" in line or "\r" in line or not line.strip()):
+            problems.append(f"{where}: line must be one line of text")
         if item.get("validate") and "%s" not in item["validate"]:
             problems.append(f"{where}: validate must contain %s (the file to check)")
         entries.append(Entry(
             path=os.path.normpath(path) if path else path, state=state,
             text=secret if secret is not None else content, secret=secret is not None,
             show=bool(item.get("diff", True)) and secret is None, validate=item.get("validate") or None,
-            mode=item.get("mode"), owner=_text(item.get("owner")), group=_text(item.get("group"))))
+            mode=item.get("mode"), owner=_text(item.get("owner")), group=_text(item.get("group")), line=line))
     if problems:
         raise FileSetError("; ".join(problems))
     return entries
@@ -104,6 +108,24 @@ def observe(path: str, limit: int = 4 * 1024 * 1024) -> Observed:
         return Observed("file", data.decode("utf-8"))
     except UnicodeDecodeError:
         return Observed("file")
+
+
+def with_line(entry: Entry, seen: Observed) -> Entry:
+    """An entry with O(line) as one with the text the file must have: what it has, the line added at
+    the end unless a line equals it already (a new file holds the line alone). FileSetError when the
+    file cannot be read as text."""
+    if entry.line is None:
+        return entry
+    if seen.kind == "file" and seen.text is None:
+        raise FileSetError(f"{entry.path}: cannot be read as text to add a line to it")
+    current = seen.text if seen.kind == "file" else None
+    if current is not None and entry.line in current.splitlines():
+        text = current
+    elif current:
+        text = current + ("" if current.endswith("\n") else "\n") + entry.line + "\n"
+    else:
+        text = entry.line + "\n"
+    return replace(entry, text=text)
 
 
 def conflict(entry: Entry, seen: Observed) -> str | None:

@@ -326,9 +326,10 @@ def desired_value(current: Any, wanted: Any, merge: bool) -> Any:
 
 
 def plan(files: dict[str, ConfigFile], settings: dict[str, Any], new_file: str,
-         merge: frozenset[str] = frozenset()) -> Plan:
+         merge: frozenset[str] = frozenset(), new_files: dict[str, str] | None = None) -> Plan:
     """Plan setting ``settings``: each key is changed in the one file that holds it, new keys go to
-    ``new_file``. Refuses a directory that already defines a key twice (Orthanc would not start)."""
+    ``new_file`` (or the file ``new_files`` names for that key). Refuses a directory that already
+    defines a key twice (Orthanc would not start)."""
     duplicates = duplicate_keys(files)
     if duplicates:
         where = "; ".join(f"{key} in {', '.join(names)}" for key, names in sorted(duplicates.items()))
@@ -341,7 +342,7 @@ def plan(files: dict[str, ConfigFile], settings: dict[str, Any], new_file: str,
     before: dict[str, dict[str, Any]] = {}
     after: dict[str, dict[str, Any]] = {}
     for key, wanted in settings.items():
-        target = owners.get(key, new_file)
+        target = owners.get(key, (new_files or {}).get(key, new_file))
         key_files[key] = target
         config = working.setdefault(target, parse_file(target, ""))
         value = desired_value(config.data.get(key), wanted, key in merge)

@@ -25,7 +25,11 @@ def test_entries_keep_order_and_normalise_paths():
     ([{"path": "/a", "content": ""}, {"path": "/a/", "content": ""}], "/a/: given twice"),
     ([{"path": "/a", "state": "link"}], "state must be one of"),
     ([{"path": "/a", "content": "x", "secret_content": "y"}], "mutually exclusive"),
-    ([{"path": "/a"}], "/a: a file needs content or secret_content"),
+    ([{"path": "/a"}], "/a: a file needs content, secret_content or line"),
+    ([{"path": "/a", "content": "x", "line": "y"}], "mutually exclusive"),
+    ([{"path": "/a", "line": "a\nb"}], "/a: line must be one line"),
+    ([{"path": "/a", "line": " "}], "/a: line must be one line"),
+    ([{"path": "/a", "state": "absent", "line": "x"}], "belong to state=file"),
     ([{"path": "/a", "state": "directory", "content": "x"}], "belong to state=file"),
     ([{"path": "/a", "content": "x", "validate": "nft -c -f"}], "validate must contain %s"),
 ])
@@ -121,3 +125,26 @@ def test_a_file_needs_its_directory_to_exist_or_to_be_made_before_it():
     # made after the file: too late
     assert fileset.orphans([Entry("/srv/a", text=""), Entry("/srv", state="directory")], exists) == [
         "/srv/a: its directory /srv does not exist"]
+
+
+@pytest.mark.parametrize("seen, text", [
+    (Observed(None), 'include "t.nft"\n'),
+    (Observed("file", ""), 'include "t.nft"\n'),
+    (Observed("file", "flush ruleset\n"), 'flush ruleset\ninclude "t.nft"\n'),
+    (Observed("file", "flush ruleset"), 'flush ruleset\ninclude "t.nft"\n'),
+    # held already, anywhere: the text stays as it is (idempotent)
+    (Observed("file", 'include "t.nft"\nflush ruleset\n'), 'include "t.nft"\nflush ruleset\n'),
+    # a longer line that only starts with it is not the line
+    (Observed("file", 'include "t.nft" # old\n'), 'include "t.nft" # old\ninclude "t.nft"\n'),
+])
+def test_a_line_keeps_the_rest_of_the_file(seen, text):
+    entry = fileset.entries_from([{"path": "/etc/nftables.conf", "line": 'include "t.nft"'}])[0]
+    resolved = fileset.with_line(entry, seen)
+    assert resolved.text == text
+    assert fileset.action(resolved, Observed("file", text)) is None
+
+
+def test_a_line_is_not_added_to_a_file_that_cannot_be_read_as_text():
+    entry = fileset.entries_from([{"path": "/etc/nftables.conf", "line": "x"}])[0]
+    with pytest.raises(fileset.FileSetError, match="cannot be read as text"):
+        fileset.with_line(entry, Observed("file", None))

@@ -148,3 +148,13 @@ def test_debian_orthanc_json_round_trips_every_key():
         text = orthanc.set_key(config, member.key, value)
         assert jsonc.loads(text) == config.data, member.key
     assert json.dumps(config.data)
+
+
+def test_a_new_key_can_be_given_its_own_file_and_a_defined_key_stays_where_it_is():
+    users = {"RegisteredUsers": {"pacsadmin": "x" * 16}}
+    fresh = orthanc.plan(files(**{"orthanc.json": SAMPLE}), {"DicomAet": "A1", **users}, "p.json",
+                         new_files={"RegisteredUsers": "credentials.json"})
+    assert fresh.key_files == {"DicomAet": "orthanc.json", "RegisteredUsers": "credentials.json"}
+    defined = orthanc.plan(files(**{"orthanc.json": SAMPLE, "p.json": '{"RegisteredUsers": {}}'}), users,
+                           "p.json", new_files={"RegisteredUsers": "credentials.json"})
+    assert defined.key_files == {"RegisteredUsers": "p.json"} and set(defined.texts) == {"p.json"}
