@@ -37,6 +37,14 @@ options:
         that one module run reads both (pacs_policy keeps them for the roles' install steps).
     type: bool
     default: false
+  digests:
+    description:
+      - Also return the digests of the files pacsguard manages for the product (RV(digests)), as
+        M(pacsguard.pacs.pacs_trail) with O(pacsguard.pacs.pacs_trail#module:state=begin) reads them:
+        harden.yml's trail compares them with the files after the run, and needs no module run of
+        its own before it.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -99,6 +107,11 @@ evidence:
   returned: always
   type: str
   sample: dcmqrscp --help lists +tls
+digests:
+  description: SHA-256 of each file pacsguard manages for the product, by path (with O(digests)).
+  returned: when O(digests) is true
+  type: dict
+  sample: {/etc/orthanc/orthanc.json: 9f2c0e...}
 """
 
 import traceback
@@ -106,6 +119,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 try:
+    from ansible.module_utils.pacsguard.auditlog import digests, managed_patterns
     from ansible.module_utils.pacsguard.hostaudit.versions import upstream
     from ansible.module_utils.pacsguard.products import get, names
     from ansible.module_utils.pacsguard.producttls import (
@@ -154,15 +168,18 @@ def _installed_packages(module: AnsibleModule) -> list[str]:
 
 def _exit(module: AnsibleModule, product: str, dicom_tls: bool | None, source: str, version: str,
           evidence: str) -> None:
-    packages = {"installed_packages": _installed_packages(module)} if module.params["list_packages"] else {}
+    extra = {"installed_packages": _installed_packages(module)} if module.params["list_packages"] else {}
+    if module.params["digests"] and get(product) is not None:
+        extra["digests"] = digests(managed_patterns(product))
     module.exit_json(changed=False, dicom_tls=dicom_tls, source=source, version=version,
                      upstream_version=upstream(version) if version else "",
-                     tls_settings=own_tls_settings(product, version), evidence=evidence, **packages)
+                     tls_settings=own_tls_settings(product, version), evidence=evidence, **extra)
 
 
 def main() -> None:
     module = AnsibleModule(argument_spec={"product": {"type": "str", "required": True},
-                                          "list_packages": {"type": "bool", "default": False}},
+                                          "list_packages": {"type": "bool", "default": False},
+                                          "digests": {"type": "bool", "default": False}},
                            supports_check_mode=True)
     if IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("pacsguard's module_utils"), exception=IMPORT_ERROR)
