@@ -39,10 +39,10 @@ options:
     default: false
   digests:
     description:
-      - Also return the digests of the files pacsguard manages for the product (RV(digests)), as
-        M(pacsguard.pacs.pacs_trail) with O(pacsguard.pacs.pacs_trail#module:state=begin) reads them:
+      - "Also return the digests of the files pacsguard manages for the product (RV(digests)), as
+        M(pacsguard.pacs.pacs_trail) with O(pacsguard.pacs.pacs_trail#module:state=begin) reads them.
         harden.yml's trail compares them with the files after the run, and needs no module run of
-        its own before it.
+        its own before it."
     type: bool
     default: false
 attributes:
