@@ -211,7 +211,7 @@ from ansible.module_utils.pacsguard.fileset import (
     orphans,
     with_line,
 )
-from ansible.module_utils.pacsguard.units import UnitError, keep, writes_units, written
+from ansible.module_utils.pacsguard.units import UnitError, keep, reload, writes_units, written
 
 FILE_OPTIONS = {
     "path": {"type": "path", "required": True},
@@ -247,9 +247,7 @@ def _units(module: AnsibleModule, changed_paths: list[str]) -> dict[str, dict]:
         return module.run_command(argv, environ_update={"LANG": "C", "LC_ALL": "C"})
 
     if writes_units(changed_paths) and not module.check_mode:
-        code, out, err = run([systemctl, "daemon-reload"])
-        if code:
-            raise UnitError(f"daemon-reload failed: {(err or out).strip()}")
+        reload(run, systemctl)
     units = {}
     for wanted in module.params["units"]:
         unit = keep(run, systemctl, wanted, module.check_mode, written(wanted["name"], changed_paths))

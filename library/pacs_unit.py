@@ -92,7 +92,7 @@ summary:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.pacsguard.units import UnitError, keep
+from ansible.module_utils.pacsguard.units import UnitError, keep, reload
 
 
 def main() -> None:
@@ -112,9 +112,7 @@ def main() -> None:
 
     try:
         if params["daemon_reload"] and not module.check_mode:
-            rc, out, err = run([systemctl, "daemon-reload"])
-            if rc:
-                raise UnitError(f"daemon-reload failed: {(err or out).strip()}")
+            reload(run, systemctl)
         unit = keep(run, systemctl, params, module.check_mode)
     except UnitError as exc:
         module.fail_json(msg=str(exc))

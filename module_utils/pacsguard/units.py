@@ -66,6 +66,14 @@ def written(name: str, paths: list[str]) -> bool:
                for path in paths)
 
 
+def reload(run: Callable[[list[str]], tuple[int, str, str]], systemctl: str) -> None:
+    """Have systemd reread its unit files (after a run wrote a unit or a drop-in); UnitError if it
+    refuses."""
+    rc, out, err = run([systemctl, "daemon-reload"])
+    if rc:
+        raise UnitError(f"daemon-reload failed: {(err or out).strip()}")
+
+
 def keep(run: Callable[[list[str]], tuple[int, str, str]], systemctl: str, wanted: dict[str, Any],
          check_mode: bool, unit_written: bool = False) -> dict[str, Any]:
     """One unit brought to ``wanted`` (name, state, enabled; paths for PACS-CFG-014) from one

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from pacsguard.units import UnitError, keep, steps, writes_units, written
+from pacsguard.units import UnitError, keep, reload, steps, writes_units, written
 
 
 @pytest.mark.parametrize("active, boot, state, enabled, verbs", [
@@ -110,3 +110,9 @@ def test_pending_when_a_loaded_file_changed_after_the_start(tmp_path):
 def test_which_writes_are_a_units_own(paths, unit, expected):
     assert written(unit, paths) is expected
     assert writes_units(paths) is paths[0].startswith("/etc/systemd/")
+
+
+def test_a_refused_daemon_reload_is_an_error():
+    reload(FakeSystemctl(), "systemctl")  # accepted: nothing raised
+    with pytest.raises(UnitError, match="daemon-reload failed: daemon-reload refused"):
+        reload(FakeSystemctl(fail=("daemon-reload",)), "systemctl")
